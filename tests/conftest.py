@@ -1,0 +1,22 @@
+import numpy as np
+import pytest
+from sklearn.datasets import load_digits
+
+#: Small, quick VAE settings shared by the tests.
+FAST = dict(latent_dim=4, hidden_units=32, max_epochs=3, batch_size=64)
+
+
+@pytest.fixture(scope="session")
+def digits():
+    """scikit-learn's 8x8 digits: 300 samples, pixel values 0..16 (float64)."""
+    X, y = load_digits(return_X_y=True)
+    return X[:300], y[:300]
+
+
+@pytest.fixture
+def blobs():
+    """Three small classes of 5-D points."""
+    rng = np.random.RandomState(0)
+    X = np.concatenate([rng.normal(c, 1.0, size=(n, 5)) for c, n in [(0, 8), (5, 6), (10, 5)]])
+    y = np.repeat([0, 1, 2], [8, 6, 5])
+    return X, y

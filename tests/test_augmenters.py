@@ -1,0 +1,295 @@
+import warnings
+
+import numpy as np
+import pytest
+from conftest import FAST
+from sklearn.frozen import FrozenEstimator
+from sklearn.neighbors import NearestNeighbors
+
+from vaeaug import VAE, LatentAugmenter, VAEAugmenter
+
+# ---------------------------------------------------------------- generation
+
+
+@pytest.mark.parametrize("method, sign", [("interpolation", 1.0), ("extrapolation", -1.0)])
+def test_latent_augmenter_follows_the_formulas(blobs, method, sign):
+    X, y = blobs
+    sampler = LatentAugmenter(method=method, alpha=0.3, random_state=0)
+    X_res, y_res = sampler.fit_resample(X, y)
+    new = sampler.synthetic_mask_
+    base, partner = sampler.sample_indices_[new], sampler.neighbor_indices_[new]
+    np.testing.assert_allclose(X_res[new], X[base] + sign * 0.3 * (X[partner] - X[base]))
+    np.testing.assert_array_equal(y_res[new], y[base])
+    np.testing.assert_array_equal(y[partner], y[base])  # neighbours within the class
+
+
+def test_default_pairs_each_sample_with_its_three_nearest_classmates(blobs):
+    X, y = blobs
+    sampler = LatentAugmenter(random_state=0)
+    sampler.fit_resample(X, y)
+    new = sampler.synthetic_mask_
+    for i in range(len(X)):
+        partners = sampler.neighbor_indices_[new][sampler.sample_indices_[new] == i]
+        same_class = np.flatnonzero((y == y[i]) & (np.arange(len(y)) != i))
+        distances = np.linalg.norm(X[same_class] - X[i], axis=1)
+        assert sorted(partners) == sorted(same_class[np.argsort(distances)[:3]])
+
+
+def test_noise_scale_is_the_per_dimension_std_of_the_encoded_set():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(400, 2)) * [1.0, 10.0]
+    y = np.repeat([0, 1], 200)
+    sampler = LatentAugmenter(method="noise", alpha=0.5, n_per_sample=20, random_state=0)
+    X_res, _ = sampler.fit_resample(X, y)
+    new = sampler.synthetic_mask_
+    step = X_res[new] - X[sampler.sample_indices_[new]]
+    np.testing.assert_allclose(step.std(axis=0), 0.5 * X.std(axis=0), rtol=0.03)
+    assert np.all(sampler.neighbor_indices_ == -1)
+
+
+def test_neighbor_search_all_may_cross_classes():
+    X = np.array([[0.0], [0.1], [5.0], [5.1], [0.05], [5.05]])
+    y = np.array([0, 1, 0, 1, 0, 1])
+    sampler = LatentAugmenter(k_neighbors=1, n_per_sample=1, neighbor_search="all")
+    sampler.fit_resample(X, y)
+    partners = sampler.neighbor_indices_[sampler.synthetic_mask_]
+    assert np.any(y[partners] != y)
+
+
+def test_k_neighbors_accepts_an_estimator(blobs):
+    X, y = blobs
+    a = LatentAugmenter(k_neighbors=NearestNeighbors(n_neighbors=3), n_per_sample=2)
+    b = LatentAugmenter(k_neighbors=2, n_per_sample=2)
+    np.testing.assert_array_equal(a.fit_resample(X, y)[0], b.fit_resample(X, y)[0])
+
+
+def test_custom_generator_callable(blobs):
+    X, y = blobs
+
+    def midpoint_plus_one(z, z_neighbor, random_state):
+        assert isinstance(random_state, np.random.RandomState)
+        return (z + z_neighbor) / 2 + 1
+
+    sampler = LatentAugmenter(method=midpoint_plus_one)
+    X_res, _ = sampler.fit_resample(X, y)
+    new = sampler.synthetic_mask_
+    base, partner = sampler.sample_indices_[new], sampler.neighbor_indices_[new]
+    np.testing.assert_allclose(X_res[new], (X[base] + X[partner]) / 2 + 1)
+
+
+def test_custom_generator_with_a_wrong_shape_is_reported(blobs):
+    with pytest.raises(ValueError, match="must return an array of shape"):
+        LatentAugmenter(method=lambda z, zn, rng: z[:, :1]).fit_resample(*blobs)
+
+
+# ------------------------------------------------------------------- amounts
+
+
+def test_plain_augmentation_works_on_balanced_data():
+    X = np.random.RandomState(0).normal(size=(20, 3))
+    y = np.repeat([0, 1], 10)
+    sampler = LatentAugmenter(n_per_sample=5)
+    X_res, y_res = sampler.fit_resample(X, y)
+    assert len(X_res) == 20 + 100
+    assert np.bincount(y_res).tolist() == [60, 60]
+    assert sampler.sampling_strategy_ == {0: 50, 1: 50}
+
+
+def test_more_samples_than_neighbours_cycle_through_them(blobs):
+    X, y = blobs
+    sampler = LatentAugmenter(k_neighbors=2, n_per_sample=5)
+    sampler.fit_resample(X, y)
+    new = sampler.synthetic_mask_
+    partners = sampler.neighbor_indices_[new][sampler.sample_indices_[new] == 0]
+    assert len(partners) == 5 and len(set(partners)) == 2
+    np.testing.assert_array_equal(partners[:2], partners[2:4])
+
+
+def test_small_class_uses_the_neighbours_it_has():
+    X = np.array([[0.0], [1.0], [2.0], [3.0], [10.0], [11.0]])
+    y = np.array([0, 0, 0, 0, 1, 1])
+    sampler = LatentAugmenter(k_neighbors=3, n_per_sample=3)
+    _, y_res = sampler.fit_resample(X, y)
+    assert np.bincount(y_res).tolist() == [4 + 12, 2 + 6]
+    partners = sampler.neighbor_indices_[sampler.synthetic_mask_ & (y_res == 1)]
+    assert set(partners) == {4, 5}
+
+
+def test_single_sample_class_is_skipped_with_a_warning():
+    X = np.array([[0.0], [1.0], [2.0], [10.0]])
+    y = np.array([0, 0, 0, 1])
+    with pytest.warns(UserWarning, match=r"Classes \[1\] have a single sample"):
+        _, y_res = LatentAugmenter().fit_resample(X, y)
+    assert np.bincount(y_res).tolist() == [3 + 9, 1]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _, y_res = LatentAugmenter(method="noise").fit_resample(X, y)
+    assert np.bincount(y_res).tolist() == [12, 4]
+
+
+@pytest.mark.parametrize(
+    "strategy, expected",
+    [("auto", [8, 8, 8]), ("minority", [8, 6, 8]), ({1: 10, 2: 7}, [8, 10, 7])],
+)
+def test_sampling_strategy_balances_like_imblearn(blobs, strategy, expected):
+    _, y_res = LatentAugmenter(sampling_strategy=strategy, random_state=0).fit_resample(*blobs)
+    assert np.bincount(y_res).tolist() == expected
+
+
+def test_balancing_shares_new_samples_evenly(blobs):
+    X, y = blobs
+    sampler = LatentAugmenter(sampling_strategy={2: 5 + 12}, random_state=0)
+    sampler.fit_resample(X, y)
+    sources = sampler.sample_indices_[sampler.synthetic_mask_]
+    assert sorted(np.bincount(sources, minlength=19)[y == 2]) == [2, 2, 2, 3, 3]
+
+
+# ---------------------------------------------------------- VAEAugmenter I/O
+
+
+def test_vae_augmenter_returns_originals_first_and_unchanged(digits):
+    X, y = digits
+    X_in, y_in = X.copy(), y.copy()
+    sampler = VAEAugmenter(**FAST, random_state=0)
+    X_res, y_res = sampler.fit_resample(X, y)
+    np.testing.assert_array_equal(X, X_in)
+    np.testing.assert_array_equal(y, y_in)
+    assert X_res.shape == (1200, 64)
+    np.testing.assert_array_equal(X_res[:300], X)
+    np.testing.assert_array_equal(y_res[:300], y)
+    assert sampler.synthetic_mask_.sum() == 900
+    np.testing.assert_array_equal(y_res[300:], y[sampler.sample_indices_[300:]])
+    assert X_res[300:].min() >= 0 and X_res[300:].max() <= 16
+
+
+def test_decoded_samples_are_the_vae_decoding_of_the_latent_formula(digits):
+    X, y = digits
+    sampler = VAEAugmenter(**FAST, random_state=0)
+    X_res, _ = sampler.fit_resample(X, y)
+    Z = sampler.vae_.transform(X)
+    new = sampler.synthetic_mask_
+    base, partner = sampler.sample_indices_[new], sampler.neighbor_indices_[new]
+    expected = sampler.vae_.inverse_transform(Z[base] + 0.5 * (Z[partner] - Z[base]))
+    np.testing.assert_allclose(X_res[new], expected, rtol=1e-5, atol=1e-5)
+
+
+def test_float32_and_uint8_are_kept(digits):
+    X, y = digits
+    X32 = X.astype(np.float32)
+    X_res, _ = VAEAugmenter(**FAST, random_state=0).fit_resample(X32, y)
+    assert X_res.dtype == np.float32
+    X8 = (X * 255 / 16).astype(np.uint8)
+    X_res, _ = VAEAugmenter(**FAST, random_state=0).fit_resample(X8, y)
+    assert X_res.dtype == np.uint8
+    np.testing.assert_array_equal(X_res[:300], X8)
+    assert X_res[300:].max() > 16  # decoded in the 0-255 scale
+
+
+@pytest.mark.parametrize("shape", [(8, 8), (1, 8, 8)])
+def test_image_arrays_come_back_in_their_shape(digits, shape):
+    X, y = digits
+    X_img = X.reshape(300, *shape)
+    X_res, _ = VAEAugmenter(**FAST, random_state=0).fit_resample(X_img, y)
+    assert X_res.shape == (1200, *shape)
+    np.testing.assert_array_equal(X_res[:300], X_img)
+
+
+def test_same_random_state_same_output(digits):
+    X, y = digits
+    a, _ = VAEAugmenter(**FAST, method="noise", random_state=1).fit_resample(X, y)
+    b, _ = VAEAugmenter(**FAST, method="noise", random_state=1).fit_resample(X, y)
+    np.testing.assert_array_equal(a, b)
+
+
+def test_pandas_input_comes_back_as_pandas(digits):
+    pd = pytest.importorskip("pandas")
+    X, y = digits
+    X_df = pd.DataFrame(X, columns=[f"px{i}" for i in range(64)])
+    X_res, y_res = VAEAugmenter(**FAST, random_state=0).fit_resample(X_df, pd.Series(y))
+    assert list(X_res.columns) == list(X_df.columns)
+    assert len(y_res) == len(X_res) == 1200
+
+
+# ------------------------------------------------------ pre-trained VAE reuse
+
+
+def test_prefit_vae_is_reused_not_retrained(digits):
+    X, y = digits
+    vae = VAE(**FAST, random_state=0).fit(X)
+    weights = vae.module_.head.mean.weight.detach().clone()
+    sampler = VAEAugmenter(vae=FrozenEstimator(vae), random_state=0)
+    X_res, _ = sampler.fit_resample(X[:50], y[:50])
+    assert sampler.vae_ is vae
+    assert (vae.module_.head.mean.weight == weights).all()
+    assert X_res.shape == (200, 64)
+
+
+def test_prefit_vae_survives_cloning(digits):
+    from sklearn.base import clone
+
+    X, y = digits
+    vae = VAE(**FAST, random_state=0).fit(X)
+    sampler = clone(VAEAugmenter(vae=FrozenEstimator(vae)))
+    sampler.fit_resample(X[:50], y[:50])
+    assert sampler.vae_ is vae
+
+
+def test_unfitted_vae_is_refused_with_advice(digits):
+    with pytest.raises(ValueError, match="not fitted.*FrozenEstimator"):
+        VAEAugmenter(vae=VAE()).fit_resample(*digits)
+
+
+def test_parameters_ignored_with_a_prefit_vae_are_named(digits):
+    X, y = digits
+    vae = VAE(**FAST, random_state=0).fit(X)
+    with pytest.warns(UserWarning, match=r"\['latent_dim'\] are not used"):
+        VAEAugmenter(vae=vae, latent_dim=50).fit_resample(X, y)
+
+
+def test_prefit_vae_of_another_width_is_refused(digits):
+    X, y = digits
+    vae = VAE(**FAST, random_state=0).fit(X[:, :49])
+    with pytest.raises(ValueError, match="fitted on 49"):
+        VAEAugmenter(vae=vae).fit_resample(X, y)
+
+
+# ---------------------------------------------------------------- bad input
+
+
+@pytest.mark.parametrize(
+    "params, X, y, match",
+    [
+        ({}, np.full((6, 4), np.nan), [0, 1] * 3, "NaN"),
+        ({}, np.full((6, 4), np.inf), [0, 1] * 3, "infinity"),
+        ({}, np.ones((6, 4)), [0, 1] * 2, "inconsistent numbers of samples"),
+        ({}, np.ones((6, 4)), [0] * 6, "needs to have more than 1 class"),
+        ({}, np.ones((0, 4)), [], "0 sample"),
+        ({}, np.ones(6), [0, 1] * 3, "Expected 2D array"),
+        ({}, np.ones((6, 4)), np.linspace(0, 1, 6), "Unknown label type"),
+        ({"method": "mixup"}, np.ones((6, 4)), [0, 1] * 3, "'method' parameter"),
+        ({"latent_dim": 0}, np.ones((6, 4)), [0, 1] * 3, "'latent_dim' parameter"),
+        ({"latent_dim": -3}, np.ones((6, 4)), [0, 1] * 3, "'latent_dim' parameter"),
+        ({"alpha": -0.5}, np.ones((6, 4)), [0, 1] * 3, "'alpha' parameter"),
+        ({"k_neighbors": 0}, np.ones((6, 4)), [0, 1] * 3, "'k_neighbors' parameter"),
+        ({"n_per_sample": 0}, np.ones((6, 4)), [0, 1] * 3, "'n_per_sample' parameter"),
+        ({"neighbor_search": "x"}, np.ones((6, 4)), [0, 1] * 3, "'neighbor_search' param"),
+        ({"sampling_strategy": "some"}, np.ones((6, 4)), [0, 1] * 3, "'sampling_strategy'"),
+        ({"architecture": "conv"}, np.ones((6, 10)), [0, 1] * 3, "not a square"),
+        ({"image_shape": (2, 2)}, np.ones((6, 10)), [0, 1] * 3, "holds 4 values"),
+    ],
+)
+def test_bad_input_gets_a_clear_error(params, X, y, match):
+    with pytest.raises((ValueError, TypeError), match=match):
+        VAEAugmenter(**{**FAST, **params}).fit_resample(X, y)
+
+
+def test_sparse_input_is_refused(digits):
+    from scipy import sparse
+
+    with pytest.raises(TypeError, match="dense data is required"):
+        VAEAugmenter(**FAST).fit_resample(sparse.csr_matrix(digits[0]), digits[1])
+
+
+def test_fit_trains_the_vae_without_generating(digits):
+    sampler = VAEAugmenter(**FAST, random_state=0).fit(*digits)
+    assert hasattr(sampler, "vae_") and not hasattr(sampler, "sample_indices_")

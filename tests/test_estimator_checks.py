@@ -1,0 +1,37 @@
+"""scikit-learn's and imbalanced-learn's API checks on small, fast configurations."""
+
+from imblearn.utils.estimator_checks import parametrize_with_checks as imblearn_checks
+from sklearn.utils.estimator_checks import parametrize_with_checks as sklearn_checks
+
+from vaeaug import VAE, LatentAugmenter, VAEAugmenter
+
+FAST_VAE = dict(hidden_units=8, max_epochs=2, batch_size=64)
+
+ESTIMATORS = [
+    VAE(latent_dim=2, **FAST_VAE, random_state=0),
+    LatentAugmenter(random_state=0),
+    LatentAugmenter(method="noise", sampling_strategy="auto", random_state=0),
+    VAEAugmenter(latent_dim=2, **FAST_VAE, random_state=0),
+    VAEAugmenter(latent_dim=2, **FAST_VAE, sampling_strategy="auto", random_state=0),
+]
+
+
+def expected_failures(estimator):
+    if not hasattr(estimator, "fit_resample"):
+        return {}
+    return {
+        "check_samplers_pandas_sparse": (
+            "Sparse input is refused with a TypeError (the networks need dense "
+            "tensors); this check expects sparse pandas columns to pass through."
+        )
+    }
+
+
+@sklearn_checks(ESTIMATORS, expected_failed_checks=expected_failures)
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
+
+
+@imblearn_checks(ESTIMATORS[1:], expected_failed_checks=expected_failures)
+def test_imblearn_compatible(estimator, check):
+    check(estimator)

@@ -1,0 +1,61 @@
+import numpy as np
+import pytest
+from conftest import FAST
+from imblearn.pipeline import Pipeline
+from sklearn.model_selection import GridSearchCV
+from sklearn.neighbors import KNeighborsClassifier
+from sklearn.neural_network import MLPClassifier
+from sklearn.svm import SVC
+
+from vaeaug import VAE, LatentAugmenter, VAEAugmenter
+
+
+@pytest.fixture(scope="module")
+def split():
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    return X[:240], y[:240], X[1000:1300], y[1000:1300]
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize(
+    "classifier",
+    [SVC(), KNeighborsClassifier(), MLPClassifier(hidden_layer_sizes=(32,), max_iter=50)],
+    ids=["svc", "knn", "mlp"],
+)
+def test_grid_search_over_latent_size_and_method(split, classifier):
+    X_train, y_train, X_test, y_test = split
+    pipe = Pipeline(
+        [("aug", VAEAugmenter(**{**FAST, "max_epochs": 2}, random_state=0)), ("clf", classifier)]
+    )
+    grid = {"aug__latent_dim": [2, 4], "aug__method": ["noise", "interpolation", "extrapolation"]}
+    search = GridSearchCV(pipe, grid, cv=2, error_score="raise")
+    search.fit(X_train, y_train)
+    assert len(search.cv_results_["params"]) == 6
+    assert search.best_params_["aug__latent_dim"] in (2, 4)
+    assert search.score(X_test, y_test) > 0.5
+
+
+def test_pipeline_trains_on_the_augmented_set_and_predicts_raw_test_data(split):
+    X_train, y_train, X_test, _ = split
+    X_res, y_res = VAEAugmenter(**FAST, random_state=0).fit_resample(X_train, y_train)
+    by_hand = SVC().fit(X_res, y_res)
+    pipe = Pipeline([("aug", VAEAugmenter(**FAST, random_state=0)), ("clf", SVC())])
+    pipe.fit(X_train, y_train)
+    assert pipe["clf"].shape_fit_ == X_res.shape
+    np.testing.assert_array_equal(pipe.predict(X_test), by_hand.predict(X_test))
+
+
+def test_latent_space_route_encodes_test_data(split):
+    X_train, y_train, X_test, y_test = split
+    pipe = Pipeline(
+        [
+            ("encode", VAE(**FAST, random_state=0)),
+            ("aug", LatentAugmenter(random_state=0)),
+            ("clf", KNeighborsClassifier()),
+        ]
+    ).fit(X_train, y_train)
+    assert pipe["clf"].n_features_in_ == FAST["latent_dim"]
+    assert len(pipe.predict(X_test)) == len(X_test)
+    assert pipe.score(X_test, y_test) > 0.3

@@ -1,0 +1,136 @@
+import numpy as np
+import pytest
+import torch
+
+from vaeaug.callbacks import Callback, EarlyStopping
+from vaeaug.network import DenseVAE
+from vaeaug.training import seeded_torch, split_validation, train_vae
+
+
+def _data(n=64, d=4, seed=0):
+    return torch.as_tensor(np.random.RandomState(seed).normal(size=(n, d)), dtype=torch.float32)
+
+
+def test_history_records_losses_per_epoch():
+    module = DenseVAE(4, 2, 16)
+    history = train_vae(
+        module,
+        _data(),
+        _data(16, seed=1),
+        likelihood="gaussian",
+        max_epochs=3,
+        batch_size=16,
+        learning_rate=1e-3,
+    )
+    assert [r["epoch"] for r in history] == [1, 2, 3]
+    for record in history:
+        assert record["train_loss"] == pytest.approx(
+            record["train_reconstruction"] + record["train_kl"]
+        )
+        assert record["valid_loss"] == pytest.approx(
+            record["valid_reconstruction"] + record["valid_kl"]
+        )
+        assert record["duration"] > 0
+    assert not module.training
+
+
+def test_training_reduces_the_loss():
+    rng = np.random.RandomState(0)
+    low_rank = rng.normal(size=(256, 2)) @ rng.normal(size=(2, 4)) * 2
+    module = DenseVAE(4, 2, 32)
+    history = train_vae(
+        module,
+        torch.as_tensor(low_rank, dtype=torch.float32),
+        None,
+        likelihood="gaussian",
+        max_epochs=30,
+        batch_size=32,
+        learning_rate=3e-3,
+    )
+    assert history[-1]["train_loss"] < 0.5 * history[0]["train_loss"]
+    assert "valid_loss" not in history[-1]
+
+
+class _Scripted(Callback):
+    """Overwrites the monitored loss with a script, to drive EarlyStopping."""
+
+    def __init__(self, losses):
+        self.losses = losses
+
+    def on_epoch_end(self, module, history):
+        history[-1]["valid_reconstruction"] = self.losses[len(history) - 1]
+
+
+class _Snapshot(Callback):
+    def on_train_begin(self, module):
+        self.weights = []
+
+    def on_epoch_end(self, module, history):
+        self.weights.append(module.head.mean.weight.detach().clone())
+
+
+def test_early_stopping_stops_and_restores_the_best_epoch():
+    module = DenseVAE(4, 2, 8)
+    snapshot = _Snapshot()
+    stopper = EarlyStopping(patience=2)
+    history = train_vae(
+        module,
+        _data(),
+        _data(8, seed=1),
+        likelihood="gaussian",
+        max_epochs=50,
+        batch_size=16,
+        learning_rate=1e-2,
+        callbacks=[_Scripted([5.0, 3.0, 4.0, 3.5, 1.0]), snapshot, stopper],
+    )
+    assert len(history) == 4  # best at epoch 2, then two epochs without improvement
+    assert stopper.best_epoch_ == 2
+    torch.testing.assert_close(module.head.mean.weight, snapshot.weights[1])
+
+
+def test_early_stopping_names_a_missing_monitor():
+    with pytest.raises(KeyError, match="valid_reconstruction"):
+        train_vae(
+            DenseVAE(4, 2, 8),
+            _data(),
+            None,
+            likelihood="gaussian",
+            max_epochs=2,
+            batch_size=16,
+            learning_rate=1e-3,
+            callbacks=[EarlyStopping()],
+        )
+
+
+def test_divergence_raises_a_clear_error():
+    x = _data()
+    x[3, 1] = float("nan")
+    with pytest.raises(FloatingPointError, match="diverged at epoch 1"):
+        train_vae(
+            DenseVAE(4, 2, 8),
+            x,
+            None,
+            likelihood="gaussian",
+            max_epochs=5,
+            batch_size=16,
+            learning_rate=1e-3,
+        )
+
+
+def test_seeded_torch_is_reproducible_and_restores_global_state():
+    before = torch.random.get_rng_state()
+    with seeded_torch(7, torch.device("cpu")):
+        a = torch.rand(3)
+    with seeded_torch(7, torch.device("cpu")):
+        b = torch.rand(3)
+    assert torch.equal(a, b)
+    assert torch.equal(torch.random.get_rng_state(), before)
+
+
+@pytest.mark.parametrize(
+    "n, fraction, n_valid", [(100, 0.1, 10), (5, 0.01, 1), (1, 0.5, 0), (10, 0.0, 0), (2, 0.9, 1)]
+)
+def test_split_validation_sizes(n, fraction, n_valid):
+    train, valid = split_validation(n, fraction, np.random.RandomState(0))
+    assert len(valid) == n_valid
+    assert sorted(np.concatenate([train, valid])) == list(range(n))

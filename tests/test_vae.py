@@ -1,0 +1,185 @@
+import pickle
+
+import numpy as np
+import pytest
+import torch
+from conftest import FAST
+
+from vaeaug import VAE
+from vaeaug.callbacks import Callback
+from vaeaug.network import ConvVAE, DenseVAE
+
+
+def test_fit_transform_inverse_transform_on_digits(digits):
+    X, _ = digits
+    vae = VAE(**FAST, random_state=0).fit(X)
+    assert isinstance(vae.module_, ConvVAE)
+    assert vae.image_shape_ == (1, 8, 8)
+    assert vae.pixel_max_ == 16.0
+    Z = vae.transform(X)
+    assert Z.shape == (300, 4) and Z.dtype == np.float64
+    X_rec = vae.inverse_transform(Z)
+    assert X_rec.shape == X.shape
+    assert X_rec.min() >= 0 and X_rec.max() <= 16
+    assert list(vae.get_feature_names_out()) == [f"vae{i}" for i in range(4)]
+
+
+@pytest.mark.parametrize(
+    "n_features, architecture, expected",
+    [
+        (784, "auto", (1, 28, 28)),
+        (64, "auto", (1, 8, 8)),
+        (49, "auto", None),  # 7x7 is below the smallest inferred side
+        (49, "conv", (1, 7, 7)),
+        (10, "auto", None),
+        (784, "dense", None),
+    ],
+)
+def test_image_shape_inference(n_features, architecture, expected):
+    X = np.random.RandomState(0).rand(20, n_features)
+    vae = VAE(**FAST, architecture=architecture, random_state=0).fit(X)
+    assert vae.image_shape_ == expected
+    assert isinstance(vae.module_, DenseVAE if expected is None else ConvVAE)
+
+
+@pytest.mark.parametrize("shape", [(6, 5), (2, 6, 5)])
+def test_image_arrays_keep_their_shape(shape):
+    X = np.random.RandomState(0).rand(12, *shape)
+    vae = VAE(**FAST, random_state=0).fit(X)
+    assert vae.image_shape_ == ((1, *shape) if len(shape) == 2 else shape)
+    assert vae.n_features_in_ == int(np.prod(shape))
+    assert vae.inverse_transform(vae.transform(X)).shape == X.shape
+
+
+def test_explicit_image_shape_with_channels():
+    X = np.random.RandomState(0).rand(12, 3 * 4 * 5)
+    vae = VAE(**FAST, image_shape=(3, 4, 5), random_state=0).fit(X)
+    assert vae.image_shape_ == (3, 4, 5)
+    assert vae.inverse_transform(vae.transform(X)).shape == X.shape
+
+
+def test_uint8_images_decode_in_the_0_255_scale():
+    X = (np.random.RandomState(0).rand(20, 64) * 255).astype(np.uint8)
+    X[0, 0] = 255
+    vae = VAE(**FAST, random_state=0).fit(X)
+    assert vae.pixel_max_ == 255.0
+    X_rec = vae.inverse_transform(vae.transform(X))
+    assert X_rec.max() > 1.0 and X_rec.max() <= 255.0
+
+
+def test_tables_are_standardised_and_decoded_back():
+    rng = np.random.RandomState(0)
+    X = rng.normal(1000.0, 50.0, size=(200, 3))
+    vae = VAE(**FAST, random_state=0).fit(X)
+    np.testing.assert_allclose(vae.mean_, X.mean(axis=0))
+    X_rec = vae.inverse_transform(vae.transform(X))
+    assert abs(X_rec.mean() - 1000.0) < 50.0
+
+
+def test_float32_stays_float32(digits):
+    X = digits[0].astype(np.float32)
+    vae = VAE(**FAST, random_state=0).fit(X)
+    Z = vae.transform(X)
+    assert Z.dtype == np.float32
+    assert vae.inverse_transform(Z).dtype == np.float32
+
+
+def test_same_random_state_same_model_and_global_state_untouched(digits):
+    X, _ = digits
+    torch_state, numpy_state = torch.random.get_rng_state(), np.random.get_state()  # noqa: NPY002
+    a = VAE(**FAST, random_state=3).fit(X).transform(X)
+    b = VAE(**FAST, random_state=3).fit(X).transform(X)
+    c = VAE(**FAST, random_state=4).fit(X).transform(X)
+    np.testing.assert_array_equal(a, b)
+    assert not np.allclose(a, c)
+    assert torch.equal(torch.random.get_rng_state(), torch_state)
+    assert np.random.get_state()[1].tolist() == numpy_state[1].tolist()  # noqa: NPY002
+
+
+def test_early_stopping_and_validation_switches(digits):
+    X, _ = digits
+    vae = VAE(**{**FAST, "max_epochs": 4}, validation_fraction=0.0, random_state=0).fit(X)
+    assert len(vae.history_) == 4 and "valid_loss" not in vae.history_[0]
+    vae = VAE(**{**FAST, "max_epochs": 4}, patience=None, random_state=0).fit(X)
+    assert len(vae.history_) == 4 and "valid_loss" in vae.history_[0]
+
+
+class _CountEpochs(Callback):
+    def on_train_begin(self, module):
+        self.epochs = 0
+
+    def on_epoch_end(self, module, history):
+        self.epochs += 1
+        return self.epochs == 2
+
+
+def test_user_callbacks_run_on_copies_and_can_stop(digits):
+    X, _ = digits
+    counter = _CountEpochs()
+    vae = VAE(**FAST, callbacks=[counter], random_state=0).fit(X)
+    assert len(vae.history_) == 2
+    assert not hasattr(counter, "epochs")  # the parameter itself is not mutated
+    assert vae.callbacks[0] is counter
+
+
+def test_verbose_shows_a_progress_bar(digits, capsys):
+    VAE(**FAST, verbose=1, random_state=0).fit(digits[0])
+    assert "VAE training" in capsys.readouterr().err
+
+
+def test_pickle_round_trip(digits):
+    X, _ = digits
+    vae = VAE(**FAST, random_state=0).fit(X)
+    restored = pickle.loads(pickle.dumps(vae))
+    np.testing.assert_array_equal(restored.transform(X), vae.transform(X))
+
+
+def test_unpickles_on_a_machine_without_cuda(digits, monkeypatch):
+    vae = VAE(**FAST, random_state=0).fit(digits[0])
+    vae.device_ = torch.device("cuda")  # as if trained on a GPU machine
+    state = vae.__getstate__()
+    state["module_"] = vae.module_  # already on the CPU here
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    restored = VAE.__new__(VAE)
+    restored.__setstate__(state)
+    assert restored.device_ == torch.device("cpu")
+    assert restored.transform(digits[0][:2]).shape == (2, 4)
+
+
+@pytest.mark.parametrize(
+    "params, X, match",
+    [
+        ({"latent_dim": 0}, np.ones((5, 4)), "latent_dim"),
+        ({"architecture": "resnet"}, np.ones((5, 4)), "architecture"),
+        ({"learning_rate": -1.0}, np.ones((5, 4)), "learning_rate"),
+        ({"validation_fraction": 1.0}, np.ones((5, 4)), "validation_fraction"),
+        ({"conv_channels": ()}, np.ones((5, 64)), "conv_channels"),
+        ({"conv_channels": (16, -2)}, np.ones((5, 64)), "conv_channels"),
+        ({"device": "tpu"}, np.ones((5, 4)), "device='tpu'"),
+        ({"architecture": "conv"}, np.ones((5, 10)), "10 features, which is not a square"),
+        ({"image_shape": (3, 3)}, np.ones((5, 10)), r"image_shape=\(3, 3\) holds 9 values"),
+        ({"image_shape": (0, 3)}, np.ones((5, 10)), "positive integers"),
+        ({}, -np.ones((5, 64)), "non-negative pixel values"),
+        ({}, np.full((5, 4), np.nan), "NaN"),
+        ({}, np.full((5, 4), np.inf), "infinity"),
+        ({}, np.ones((0, 4)), "0 sample"),
+        ({}, np.ones((2, 1, 2, 3, 4)), "X must have 2 dimensions"),
+    ],
+)
+def test_bad_input_gets_a_clear_error(params, X, match):
+    with pytest.raises(ValueError, match=match):
+        VAE(**{**FAST, **params}).fit(X)
+
+
+def test_transform_checks_the_width_and_inverse_transform_the_latent_size(digits):
+    vae = VAE(**FAST, random_state=0).fit(digits[0])
+    with pytest.raises(ValueError, match="64 features"):
+        vae.transform(np.ones((2, 63)))
+    with pytest.raises(ValueError, match="latent_dim is 4"):
+        vae.inverse_transform(np.ones((2, 5)))
+
+
+def test_fit_does_not_modify_its_input(digits):
+    X = digits[0].copy()
+    VAE(**FAST, random_state=0).fit(X)
+    np.testing.assert_array_equal(X, digits[0])

@@ -1,0 +1,15 @@
+"""vaeaug: data augmentation for scikit-learn with a variational autoencoder."""
+
+from .augmenters import LatentAugmenter, VAEAugmenter
+from .callbacks import Callback, EarlyStopping, ProgressBar
+from .vae import VAE
+
+__all__ = [
+    "VAE",
+    "VAEAugmenter",
+    "LatentAugmenter",
+    "Callback",
+    "EarlyStopping",
+    "ProgressBar",
+]
+__version__ = "0.1.0"

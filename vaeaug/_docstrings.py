@@ -1,0 +1,111 @@
+"""Docstring fragments shared by estimators that expose the same parameters."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+T = TypeVar("T")
+
+
+def substitute(**fragments: str) -> Callable[[T], T]:
+    """Class decorator filling ``{name}`` placeholders of the docstring."""
+
+    def decorate(obj: T) -> T:
+        obj.__doc__ = obj.__doc__.format(**fragments)
+        return obj
+
+    return decorate
+
+
+VAE_PARAMETERS = """image_shape : tuple of int, default=None
+        Shape of one image, ``(height, width)`` or ``(channels, height, width)``
+        (channels first), used to unflatten the rows of a 2-D ``X``. When
+        ``None``, a 2-D ``X`` whose width is a perfect square of at least 64
+        is read as square single-channel images (784 -> 28x28), and 3-D or
+        4-D arrays give their own shape.
+
+    architecture : {{"auto", "conv", "dense"}}, default="auto"
+        ``"conv"`` is the paper's convolutional VAE with a Bernoulli
+        likelihood on pixels; ``"dense"`` a fully connected VAE with a
+        Gaussian likelihood on standardised features, for tables. ``"auto"``
+        uses ``"conv"`` when the data are images (see ``image_shape``),
+        ``"dense"`` otherwise.
+
+    conv_channels : tuple of int, default=(16, 8)
+        Output channels of the encoder's 5x5 stride-2 convolutions (the
+        decoder mirrors them).
+
+    hidden_units : int, default=1024
+        Width of the fully connected hidden layer of encoder and decoder.
+
+    max_epochs : int, default=100
+        Largest number of passes over the training data.
+
+    batch_size : int, default=128
+        Mini-batch size.
+
+    learning_rate : float, default=1e-3
+        Adam's learning rate.
+
+    validation_fraction : float, default=0.1
+        Fraction of the samples held out to monitor the reconstruction loss
+        (at least one sample when positive). ``0`` disables early stopping.
+
+    patience : int or None, default=5
+        Epochs without improvement of the validation reconstruction loss
+        before training stops; the weights of the best epoch are restored.
+        ``None`` trains for ``max_epochs``.
+
+    callbacks : list of Callback, default=None
+        Extra :class:`~vaeaug.callbacks.Callback` objects, copied at each fit
+        and called after the built-in early stopping and progress bar.
+
+    device : str, default="auto"
+        Torch device for training and inference; ``"auto"`` picks CUDA when
+        available, else the CPU.
+
+    verbose : int, default=0
+        Show a progress bar over epochs when positive."""
+
+
+GENERATION_PARAMETERS = """method : {{"interpolation", "extrapolation", "noise"}} or callable, \
+default="interpolation"
+        How new latent vectors are made from each encoded sample ``z`` (see
+        :mod:`vaeaug.generators`): towards a neighbour ``z + alpha (z_n - z)``,
+        away from it ``z + alpha (z - z_n)``, or ``z + alpha * e`` with
+        Gaussian ``e`` scaled by the per-dimension standard deviation of the
+        encoded set. A callable ``method(z, z_neighbor, random_state)`` gets
+        arrays of shape ``(n, latent_dim)`` (each row paired with a neighbour,
+        as for interpolation) and a ``RandomState``, and returns the new
+        vectors, of the same shape.
+
+    alpha : float, default=0.5
+        Step of interpolation and extrapolation, strength of the noise.
+        Not used by a callable ``method``.
+
+    k_neighbors : int or estimator, default=3
+        Number of nearest neighbours of each sample to pair it with, or a
+        fitted-on-demand estimator with ``fit`` and ``kneighbors`` (such as
+        :class:`~sklearn.neighbors.NearestNeighbors`) whose ``n_neighbors``
+        counts the sample itself, as in imbalanced-learn's SMOTE.
+
+    neighbor_search : {{"class", "all"}}, default="class"
+        Search neighbours among the samples of the same class (as the
+        feature-space augmentation of DeVries & Taylor) or among all samples.
+        A class with fewer than ``k_neighbors + 1`` samples pairs with the
+        neighbours it has; a class with a single sample has none, gets no
+        synthetic samples from the neighbour methods, and a warning says so.
+
+    n_per_sample : int, default=3
+        New samples made from each original when ``sampling_strategy`` is
+        ``None``. The ``j``-th one is paired with the ``(j mod k)``-th nearest
+        neighbour, so the default with ``k_neighbors=3`` is the paper's "one
+        new sample per neighbour".
+
+    sampling_strategy : float, str, dict, callable or None, default=None
+        ``None`` augments every class: ``n_per_sample`` new samples for each
+        original, also on balanced data. Any other value has the meaning it
+        has in imbalanced-learn's over-samplers (``"auto"``, ``"minority"``,
+        a ratio, a dict of target counts, a callable) and balances classes;
+        the new samples of a class are shared evenly among its originals."""

@@ -1,0 +1,143 @@
+"""Latent-space generators and the neighbour bookkeeping around them.
+
+Pure functions over arrays, after DeVries & Taylor (2017) as used by the paper:
+
+- noise: ``z' = z + alpha * e``, ``e ~ N(0, sigma^2)`` with ``sigma`` the
+  per-dimension standard deviation of the encoded set;
+- interpolation: ``z' = z + alpha * (z_neighbor - z)``;
+- extrapolation: ``z' = z + alpha * (z - z_neighbor)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+from sklearn.base import clone
+
+
+def add_noise(
+    z: np.ndarray, *, scale: np.ndarray, alpha: float, random_state: np.random.RandomState
+) -> np.ndarray:
+    """Perturb each row with Gaussian noise of per-dimension standard deviation ``alpha * scale``.
+
+    Parameters
+    ----------
+    z : ndarray of shape (n, latent_dim)
+        Vectors to perturb.
+    scale : ndarray of shape (latent_dim,)
+        Per-dimension standard deviation, usually ``Z.std(axis=0)`` of the encoded set.
+    alpha : float
+        Strength of the noise.
+    random_state : RandomState
+        Source of the noise.
+
+    Returns
+    -------
+    z_new : ndarray of shape (n, latent_dim)
+    """
+    noise = random_state.standard_normal(z.shape).astype(z.dtype, copy=False)
+    return z + alpha * scale * noise
+
+
+def interpolate(z: np.ndarray, z_neighbor: np.ndarray, *, alpha: float) -> np.ndarray:
+    """Move each row of ``z`` a fraction ``alpha`` of the way towards its neighbour.
+
+    Returns ``z + alpha * (z_neighbor - z)``.
+    """
+    return z + alpha * (z_neighbor - z)
+
+
+def extrapolate(z: np.ndarray, z_neighbor: np.ndarray, *, alpha: float) -> np.ndarray:
+    """Move each row of ``z`` away from its neighbour by ``alpha`` times their difference.
+
+    Returns ``z + alpha * (z - z_neighbor)``.
+    """
+    return z + alpha * (z - z_neighbor)
+
+
+def find_neighbors(Z: np.ndarray, groups: np.ndarray, nn_estimator) -> np.ndarray:
+    """Nearest neighbours of each row among the other rows of its group.
+
+    Parameters
+    ----------
+    Z : ndarray of shape (n, d)
+        Points.
+    groups : ndarray of shape (n,)
+        Group of each row (class labels, or a constant to search all rows).
+    nn_estimator : estimator with ``fit`` and ``kneighbors``
+        Its ``n_neighbors`` counts the point itself, so ``k = n_neighbors - 1``
+        neighbours are returned. It is cloned for each group.
+
+    Returns
+    -------
+    neighbors : ndarray of shape (n, k)
+        Row indices into ``Z``, nearest first. A group of ``m <= k`` rows
+        leaves ``k - m + 1`` trailing entries at ``-1``; a single-row group has
+        no neighbour at all.
+    """
+    k = nn_estimator.n_neighbors - 1
+    neighbors = np.full((len(Z), k), -1, dtype=np.intp)
+    for group in np.unique(groups):
+        members = np.flatnonzero(groups == group)
+        n_query = min(k + 1, len(members))
+        if n_query < 2:
+            continue
+        nn = clone(nn_estimator).fit(Z[members])
+        found = nn.kneighbors(Z[members], n_neighbors=n_query, return_distance=False)
+        # Drop each point itself; with duplicates it may not come first, and if
+        # it is missing altogether the farthest neighbour makes room instead.
+        is_self = found == np.arange(len(members))[:, None]
+        is_self[~is_self.any(axis=1), -1] = True
+        others = found[~is_self].reshape(len(members), n_query - 1)
+        neighbors[members, : n_query - 1] = members[others]
+    return neighbors
+
+
+def pair_with_neighbors(neighbors: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Expand per-row counts into (base, neighbour) index pairs.
+
+    Row ``i`` appears ``counts[i]`` times; its ``j``-th copy is paired with its
+    ``(j mod n_i)``-th nearest neighbour, ``n_i`` being the number it has. So
+    with ``counts == k`` each row meets each of its ``k`` neighbours once.
+
+    Parameters
+    ----------
+    neighbors : ndarray of shape (n, k)
+        As returned by :func:`find_neighbors`.
+    counts : ndarray of shape (n,)
+        New samples wanted from each row; rows without neighbours must have 0.
+
+    Returns
+    -------
+    base, partner : ndarray of shape (counts.sum(),)
+        Row indices, grouped by base row in increasing order.
+    """
+    base = np.repeat(np.arange(len(counts)), counts)
+    copy_number = np.arange(len(base)) - np.repeat(np.cumsum(counts) - counts, counts)
+    n_available = (neighbors >= 0).sum(axis=1)
+    if np.any(n_available[base] == 0):
+        raise ValueError("Rows without neighbours cannot be paired; give them a count of 0.")
+    partner = neighbors[base, copy_number % n_available[base]]
+    return base, partner
+
+
+def spread_counts(
+    y: np.ndarray, n_new_per_class: Mapping, random_state: np.random.RandomState
+) -> np.ndarray:
+    """Share each class's number of new samples evenly among its rows.
+
+    Every row of class ``c`` gets ``n_new // m_c`` new samples and a random
+    ``n_new % m_c`` of them one more.
+
+    Returns
+    -------
+    counts : ndarray of shape (n,)
+    """
+    counts = np.zeros(len(y), dtype=np.intp)
+    for label, n_new in n_new_per_class.items():
+        members = np.flatnonzero(y == label)
+        counts[members] = n_new // len(members)
+        extra = random_state.choice(members, n_new % len(members), replace=False)
+        counts[extra] += 1
+    return counts

@@ -1,0 +1,334 @@
+"""The :class:`VAE` estimator: trains a VAE without labels, encodes and decodes."""
+
+from __future__ import annotations
+
+import copy
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+
+from ._docstrings import VAE_PARAMETERS, substitute
+from ._input import flatten_samples, resolve_image_shape
+from .callbacks import EarlyStopping, ProgressBar
+from .network import ConvVAE, DenseVAE
+from .training import seeded_torch, split_validation, train_vae
+
+#: Samples per forward pass when encoding or decoding (bounds peak memory).
+INFERENCE_BATCH_SIZE = 2048
+
+
+def resolve_device(device: str) -> torch.device:
+    """Turn the ``device`` parameter into a :class:`torch.device`."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        resolved = torch.device(device)
+    except RuntimeError as exc:
+        raise ValueError(f"device={device!r} is not a torch device: {exc}") from None
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device={device!r} was requested but CUDA is not available.")
+    return resolved
+
+
+@substitute(vae_parameters=VAE_PARAMETERS)
+class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+    """Variational autoencoder as a scikit-learn transformer.
+
+    ``fit`` trains the VAE without labels; ``transform`` encodes samples to the
+    mean of their approximate posterior; ``inverse_transform`` decodes latent
+    vectors back to samples in the scale of the training data.
+
+    Images may be given flattened ``(n, H*W*C)`` or as ``(n, H, W)`` /
+    ``(n, C, H, W)`` arrays. Pixel values must be non-negative: when all of
+    them are at most 1 they are read as intensities in [0, 1]; otherwise the
+    largest value seen in ``fit`` is taken as full intensity (255 for 8-bit
+    images, 16 for scikit-learn's digits). Decoded images come back in that
+    same scale.
+
+    Parameters
+    ----------
+    latent_dim : int, default=20
+        Size of the latent space.
+
+    {vae_parameters}
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, the validation split and the batches.
+        The same seed gives the same weights on the CPU; the global torch and
+        numpy random states are left untouched.
+
+    Attributes
+    ----------
+    module_ : torch.nn.Module
+        The trained network (:class:`~vaeaug.network.ConvVAE` or
+        :class:`~vaeaug.network.DenseVAE`), in evaluation mode.
+    history_ : list of dict
+        One entry per epoch: training and validation losses in nats per
+        sample, and the epoch's duration in seconds.
+    image_shape_ : tuple of int or None
+        ``(channels, height, width)`` of the images, or ``None`` for tables.
+    input_shape_ : tuple of int
+        Shape of one sample as given to ``fit`` (used by ``inverse_transform``).
+    pixel_max_ : float
+        Full pixel intensity (images only).
+    mean_, scale_ : ndarray of shape (n_features_in_,)
+        Standardisation of the features (tables only).
+    device_ : torch.device
+        Device the network lives on.
+    n_features_in_ : int
+        Number of values per sample.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names, when ``X`` was a data frame with string column names.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from vaeaug import VAE
+    >>> X, _ = load_digits(return_X_y=True)
+    >>> vae = VAE(latent_dim=8, max_epochs=2, random_state=0).fit(X)
+    >>> vae.transform(X[:3]).shape
+    (3, 8)
+    >>> vae.inverse_transform(vae.transform(X[:3])).shape
+    (3, 64)
+    """
+
+    _parameter_constraints: dict = {
+        "latent_dim": [Interval(Integral, 1, None, closed="left")],
+        "image_shape": ["array-like", None],
+        "architecture": [StrOptions({"auto", "conv", "dense"})],
+        "conv_channels": ["array-like"],
+        "hidden_units": [Interval(Integral, 1, None, closed="left")],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+        "patience": [Interval(Integral, 1, None, closed="left"), None],
+        "callbacks": [list, None],
+        "device": [str],
+        "verbose": ["verbose"],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(
+        self,
+        latent_dim: int = 20,
+        *,
+        image_shape: tuple[int, ...] | None = None,
+        architecture: str = "auto",
+        conv_channels: tuple[int, ...] = (16, 8),
+        hidden_units: int = 1024,
+        max_epochs: int = 100,
+        batch_size: int = 128,
+        learning_rate: float = 1e-3,
+        validation_fraction: float = 0.1,
+        patience: int | None = 5,
+        callbacks: list | None = None,
+        device: str = "auto",
+        verbose: int = 0,
+        random_state: int | np.random.RandomState | None = None,
+    ):
+        self.latent_dim = latent_dim
+        self.image_shape = image_shape
+        self.architecture = architecture
+        self.conv_channels = conv_channels
+        self.hidden_units = hidden_units
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.validation_fraction = validation_fraction
+        self.patience = patience
+        self.callbacks = callbacks
+        self.device = device
+        self.verbose = verbose
+        self.random_state = random_state
+
+    def fit(self, X, y=None) -> VAE:
+        """Train the VAE on ``X`` (labels are not used).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), (n_samples, H, W) \
+                or (n_samples, C, H, W)
+            Training samples.
+        y : None
+            Ignored; present for API consistency.
+
+        Returns
+        -------
+        self : VAE
+            The fitted estimator.
+        """
+        self._validate_params()
+        X_2d, sample_shape = flatten_samples(X)
+        X_2d = validate_data(self, X_2d, reset=True, dtype="numeric")
+        self.input_shape_ = sample_shape or (X_2d.shape[1],)
+        self.image_shape_ = resolve_image_shape(
+            X_2d.shape[1], sample_shape, self.image_shape, self.architecture
+        )
+        conv_channels = _check_conv_channels(self.conv_channels)
+        if self.image_shape_ is not None:
+            self._fit_pixel_scale(X_2d)
+        else:
+            self.mean_ = X_2d.mean(axis=0)
+            scale = X_2d.std(axis=0)
+            self.scale_ = np.where(scale > 0, scale, 1.0)
+        self.device_ = resolve_device(self.device)
+
+        rng = check_random_state(self.random_state)
+        seed = rng.randint(np.iinfo(np.int32).max)
+        train_idx, valid_idx = split_validation(len(X_2d), self.validation_fraction, rng)
+        x = self._to_tensor(X_2d)
+        with seeded_torch(seed, self.device_):
+            if self.image_shape_ is not None:
+                module = ConvVAE(
+                    self.image_shape_, self.latent_dim, conv_channels, self.hidden_units
+                )
+            else:
+                module = DenseVAE(X_2d.shape[1], self.latent_dim, self.hidden_units)
+            module.to(self.device_)
+            self.history_ = train_vae(
+                module,
+                x[torch.as_tensor(train_idx, device=self.device_)],
+                x[torch.as_tensor(valid_idx, device=self.device_)] if len(valid_idx) else None,
+                likelihood=self._likelihood,
+                max_epochs=self.max_epochs,
+                batch_size=self.batch_size,
+                learning_rate=self.learning_rate,
+                callbacks=self._make_callbacks(has_validation=len(valid_idx) > 0),
+            )
+        self.module_ = module
+        return self
+
+    def transform(self, X) -> np.ndarray:
+        """Encode samples to the mean of their approximate posterior.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), (n_samples, H, W) \
+                or (n_samples, C, H, W)
+            Samples laid out as in ``fit``.
+
+        Returns
+        -------
+        Z : ndarray of shape (n_samples, latent_dim)
+            float32 when ``X`` is float32, float64 otherwise.
+        """
+        check_is_fitted(self)
+        X_2d, _ = flatten_samples(X)
+        X_2d = validate_data(self, X_2d, reset=False, dtype="numeric")
+        x = self._to_tensor(X_2d)
+        with torch.no_grad():
+            means = [
+                self.module_.encode(x[i : i + INFERENCE_BATCH_SIZE])[0].cpu()
+                for i in range(0, len(x), INFERENCE_BATCH_SIZE)
+            ]
+        return torch.cat(means).numpy().astype(_float_dtype(X_2d), copy=False)
+
+    def inverse_transform(self, Z) -> np.ndarray:
+        """Decode latent vectors to samples in the scale and shape of the training data.
+
+        Parameters
+        ----------
+        Z : array-like of shape (n_samples, latent_dim)
+            Latent vectors.
+
+        Returns
+        -------
+        X : ndarray of shape (n_samples, *input_shape_)
+            Decoded samples (Bernoulli means times ``pixel_max_`` for images,
+            Gaussian means for tables); float32 when ``Z`` is float32, float64
+            otherwise.
+        """
+        check_is_fitted(self)
+        Z = check_array(Z, dtype=[np.float64, np.float32], input_name="Z")
+        if Z.shape[1] != self.latent_dim:
+            raise ValueError(
+                f"Z has {Z.shape[1]} columns but the VAE's latent_dim is {self.latent_dim}."
+            )
+        out = np.empty((len(Z), self.n_features_in_), dtype=Z.dtype)
+        with torch.no_grad():
+            for start in range(0, len(Z), INFERENCE_BATCH_SIZE):
+                z = torch.as_tensor(
+                    Z[start : start + INFERENCE_BATCH_SIZE],
+                    dtype=torch.float32,
+                    device=self.device_,
+                )
+                decoded = self.module_.decode(z).flatten(1)
+                if self.image_shape_ is not None:
+                    decoded = torch.sigmoid(decoded) * self.pixel_max_
+                out[start : start + len(z)] = decoded.cpu().numpy()
+        if self.image_shape_ is None:
+            out *= self.scale_
+            out += self.mean_
+        return out.reshape(len(Z), *self.input_shape_)
+
+    @property
+    def _n_features_out(self) -> int:
+        return self.latent_dim
+
+    @property
+    def _likelihood(self) -> str:
+        return "bernoulli" if self.image_shape_ is not None else "gaussian"
+
+    def _fit_pixel_scale(self, X: np.ndarray) -> None:
+        low, high = X.min(), X.max()
+        if low < 0:
+            raise ValueError(
+                f"Images must have non-negative pixel values; X has a minimum of {low}. "
+                "For data that are not images use architecture='dense'."
+            )
+        self.pixel_max_ = 1.0 if high <= 1 else float(high)
+
+    def _to_tensor(self, X: np.ndarray) -> torch.Tensor:
+        """Scale like the training data and move to the device, in network layout."""
+        if self.image_shape_ is not None:
+            x = np.clip(X / self.pixel_max_, 0.0, 1.0, dtype=np.float32)
+            return torch.from_numpy(x).to(self.device_).view(-1, *self.image_shape_)
+        x = ((X - self.mean_) / self.scale_).astype(np.float32)
+        return torch.from_numpy(x).to(self.device_)
+
+    def _make_callbacks(self, has_validation: bool) -> list:
+        callbacks = []
+        if has_validation and self.patience is not None:
+            callbacks.append(EarlyStopping(patience=self.patience))
+        if self.verbose:
+            callbacks.append(ProgressBar())
+        return callbacks + copy.deepcopy(self.callbacks or [])
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        if "module_" in state and self.device_.type != "cpu":
+            state["module_"] = copy.deepcopy(self.module_).cpu()
+        return state
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        if "module_" in state:
+            if self.device_.type == "cuda" and not torch.cuda.is_available():
+                self.device_ = torch.device("cpu")
+            self.module_.to(self.device_)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        tags.non_deterministic = False
+        return tags
+
+
+def _float_dtype(X: np.ndarray) -> type:
+    return np.float32 if X.dtype == np.float32 else np.float64
+
+
+def _check_conv_channels(conv_channels) -> tuple[int, ...]:
+    channels = tuple(conv_channels)
+    if not channels or not all(isinstance(c, (int, np.integer)) and c > 0 for c in channels):
+        raise ValueError(
+            "conv_channels must be a non-empty sequence of positive integers; "
+            f"got {conv_channels!r}."
+        )
+    return tuple(int(c) for c in channels)
