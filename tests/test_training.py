@@ -1,10 +1,14 @@
+import functools
+
 import numpy as np
 import pytest
 import torch
 
 from vaeaug.callbacks import Callback, EarlyStopping
-from vaeaug.network import DenseVAE
-from vaeaug.training import seeded_torch, split_validation, train_vae
+from vaeaug.network import DenseVAE, elbo_terms
+from vaeaug.training import seeded_torch, split_validation, train_module
+
+GAUSSIAN = functools.partial(elbo_terms, likelihood="gaussian")
 
 
 def _data(n=64, d=4, seed=0):
@@ -13,11 +17,11 @@ def _data(n=64, d=4, seed=0):
 
 def test_history_records_losses_per_epoch():
     module = DenseVAE(4, 2, 16)
-    history = train_vae(
+    history = train_module(
         module,
-        _data(),
-        _data(16, seed=1),
-        likelihood="gaussian",
+        GAUSSIAN,
+        (_data(),),
+        (_data(16, seed=1),),
         max_epochs=3,
         batch_size=16,
         learning_rate=1e-3,
@@ -38,11 +42,11 @@ def test_training_reduces_the_loss():
     rng = np.random.RandomState(0)
     low_rank = rng.normal(size=(256, 2)) @ rng.normal(size=(2, 4)) * 2
     module = DenseVAE(4, 2, 32)
-    history = train_vae(
+    history = train_module(
         module,
-        torch.as_tensor(low_rank, dtype=torch.float32),
+        GAUSSIAN,
+        (torch.as_tensor(low_rank, dtype=torch.float32),),
         None,
-        likelihood="gaussian",
         max_epochs=30,
         batch_size=32,
         learning_rate=3e-3,
@@ -73,11 +77,11 @@ def test_early_stopping_stops_and_restores_the_best_epoch():
     module = DenseVAE(4, 2, 8)
     snapshot = _Snapshot()
     stopper = EarlyStopping(patience=2)
-    history = train_vae(
+    history = train_module(
         module,
-        _data(),
-        _data(8, seed=1),
-        likelihood="gaussian",
+        GAUSSIAN,
+        (_data(),),
+        (_data(8, seed=1),),
         max_epochs=50,
         batch_size=16,
         learning_rate=1e-2,
@@ -90,11 +94,11 @@ def test_early_stopping_stops_and_restores_the_best_epoch():
 
 def test_early_stopping_names_a_missing_monitor():
     with pytest.raises(KeyError, match="valid_reconstruction"):
-        train_vae(
+        train_module(
             DenseVAE(4, 2, 8),
-            _data(),
+            GAUSSIAN,
+            (_data(),),
             None,
-            likelihood="gaussian",
             max_epochs=2,
             batch_size=16,
             learning_rate=1e-3,
@@ -105,12 +109,12 @@ def test_early_stopping_names_a_missing_monitor():
 def test_divergence_raises_a_clear_error():
     x = _data()
     x[3, 1] = float("nan")
-    with pytest.raises(FloatingPointError, match="diverged at epoch 1"):
-        train_vae(
+    with pytest.raises(FloatingPointError, match="Training diverged at epoch 1"):
+        train_module(
             DenseVAE(4, 2, 8),
-            x,
+            GAUSSIAN,
+            (x,),
             None,
-            likelihood="gaussian",
             max_epochs=5,
             batch_size=16,
             learning_rate=1e-3,

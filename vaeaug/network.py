@@ -175,3 +175,15 @@ def elbo_loss(
     reconstruction = per_element.flatten(1).sum(1).mean()
     kl = -0.5 * (1 + log_var - mean.pow(2) - log_var.exp()).sum(1).mean()
     return reconstruction, kl
+
+
+def elbo_terms(
+    module: VariationalAutoencoder, x: torch.Tensor, *, likelihood: str
+) -> dict[str, torch.Tensor]:
+    """Loss terms of a VAE for :func:`vaeaug.training.train_module`.
+
+    Returns ``{"reconstruction": ..., "kl": ...}`` from :func:`elbo_loss`;
+    in evaluation mode the posterior mean is decoded.
+    """
+    reconstruction, kl = elbo_loss(x, *module(x), likelihood)
+    return {"reconstruction": reconstruction, "kl": kl}

@@ -1,17 +1,34 @@
-"""The VAE training loop: Adam on mini-batches, with callbacks."""
+"""A generic PyTorch training loop: Adam on mini-batches of in-memory tensors, with callbacks."""
 
 from __future__ import annotations
 
 import contextlib
 import math
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 import torch
+from torch import nn
 
 from .callbacks import Callback
-from .network import VariationalAutoencoder, elbo_loss
+
+#: ``loss_terms(module, *batch)`` returns named scalar losses (means over the
+#: batch); their sum is minimised.
+LossTerms = Callable[..., dict[str, torch.Tensor]]
+
+
+def resolve_device(device: str) -> torch.device:
+    """Turn the ``device`` parameter into a :class:`torch.device`."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        resolved = torch.device(device)
+    except RuntimeError as exc:
+        raise ValueError(f"device={device!r} is not a torch device: {exc}") from None
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device={device!r} was requested but CUDA is not available.")
+    return resolved
 
 
 @contextlib.contextmanager
@@ -38,45 +55,46 @@ def split_validation(
     return order[n_valid:], order[:n_valid]
 
 
-def _mean_losses(
-    module: VariationalAutoencoder, x: torch.Tensor, likelihood: str, batch_size: int
-) -> tuple[float, float]:
-    """Reconstruction and KL per sample, decoding the posterior mean."""
+def evaluate(
+    module: nn.Module, loss_terms: LossTerms, data: Sequence[torch.Tensor], batch_size: int
+) -> dict[str, float]:
+    """Mean of each loss term over ``data``, in evaluation mode and without gradients."""
     module.eval()
-    reconstruction = kl = 0.0
+    totals: dict[str, float] = {}
+    n_samples = len(data[0])
     with torch.no_grad():
-        for start in range(0, len(x), batch_size):
-            batch = x[start : start + batch_size]
-            rec, div = elbo_loss(batch, *module(batch), likelihood)
-            reconstruction += rec.item() * len(batch)
-            kl += div.item() * len(batch)
-    return reconstruction / len(x), kl / len(x)
+        for start in range(0, n_samples, batch_size):
+            batch = [tensor[start : start + batch_size] for tensor in data]
+            for name, value in loss_terms(module, *batch).items():
+                totals[name] = totals.get(name, 0.0) + value.item() * len(batch[0])
+    return {name: total / n_samples for name, total in totals.items()}
 
 
-def train_vae(
-    module: VariationalAutoencoder,
-    x_train: torch.Tensor,
-    x_valid: torch.Tensor | None,
+def train_module(
+    module: nn.Module,
+    loss_terms: LossTerms,
+    train_data: Sequence[torch.Tensor],
+    valid_data: Sequence[torch.Tensor] | None,
     *,
-    likelihood: str,
     max_epochs: int,
     batch_size: int,
     learning_rate: float,
     callbacks: Sequence[Callback] = (),
 ) -> list[dict]:
-    """Train ``module`` in place by minimising the negative ELBO.
+    """Train ``module`` in place with Adam by minimising the sum of ``loss_terms``.
 
     Parameters
     ----------
-    module : VariationalAutoencoder
+    module : torch.nn.Module
         The network, already on the device of the data.
-    x_train : Tensor
-        Training inputs, preprocessed (pixels in [0, 1] or standardised features).
-    x_valid : Tensor or None
-        Validation inputs; when given, each epoch records ``valid_loss``,
-        ``valid_reconstruction`` and ``valid_kl`` (posterior mean decoded).
-    likelihood : {"bernoulli", "gaussian"}
-        Reconstruction likelihood, see :func:`vaeaug.network.elbo_loss`.
+    loss_terms : callable
+        ``loss_terms(module, *batch)`` returns a dict of named scalar losses,
+        each a mean over the batch; their sum is minimised.
+    train_data : sequence of Tensor
+        Tensors of equal length (inputs, and targets if any), sliced together
+        into shuffled mini-batches each epoch.
+    valid_data : sequence of Tensor or None
+        Evaluated after each epoch in evaluation mode when given.
     max_epochs, batch_size, learning_rate : int, int, float
         Adam's schedule.
     callbacks : sequence of Callback
@@ -85,7 +103,9 @@ def train_vae(
     Returns
     -------
     history : list of dict
-        One entry per epoch with the losses (nats per sample) and its duration.
+        One entry per epoch: ``epoch``, ``train_<term>``, ``train_loss`` and,
+        with validation data, ``valid_<term>`` and ``valid_loss`` (means per
+        sample), and ``duration`` in seconds.
 
     Raises
     ------
@@ -96,44 +116,55 @@ def train_vae(
     history: list[dict] = []
     for callback in callbacks:
         callback.on_train_begin(module)
-    n_train = len(x_train)
+    n_train = len(train_data[0])
+    device = train_data[0].device
     for epoch in range(1, max_epochs + 1):
         started = time.perf_counter()
         module.train()
-        order = torch.randperm(n_train, device=x_train.device)
-        total_reconstruction = torch.zeros((), device=x_train.device)
-        total_kl = torch.zeros((), device=x_train.device)
-        for start in range(0, n_train, batch_size):
-            batch = x_train[order[start : start + batch_size]]
-            reconstruction, kl = elbo_loss(batch, *module(batch), likelihood)
+        order = torch.randperm(n_train, device=device)
+        totals: dict[str, torch.Tensor] = {}
+        for index in _batches(order, batch_size):
+            terms = loss_terms(module, *(tensor[index] for tensor in train_data))
             optimizer.zero_grad(set_to_none=True)
-            (reconstruction + kl).backward()
+            sum(terms.values()).backward()
             optimizer.step()
-            total_reconstruction += reconstruction.detach() * len(batch)
-            total_kl += kl.detach() * len(batch)
+            for name, value in terms.items():
+                totals[name] = totals.get(name, 0.0) + value.detach() * len(index)
         record = {
             "epoch": epoch,
-            "train_reconstruction": total_reconstruction.item() / n_train,
-            "train_kl": total_kl.item() / n_train,
+            **_with_total("train", {k: v.item() / n_train for k, v in totals.items()}),
         }
-        record["train_loss"] = record["train_reconstruction"] + record["train_kl"]
         if not math.isfinite(record["train_loss"]):
             raise FloatingPointError(
-                f"VAE training diverged at epoch {epoch}: the training loss is "
-                f"{record['train_loss']}. Try a smaller learning_rate or check the "
-                "input scale."
+                f"Training diverged at epoch {epoch}: the training loss is "
+                f"{record['train_loss']}. Try a smaller learning_rate or check the input scale."
             )
-        if x_valid is not None:
-            reconstruction, kl = _mean_losses(module, x_valid, likelihood, batch_size)
+        if valid_data is not None:
             record.update(
-                valid_reconstruction=reconstruction, valid_kl=kl, valid_loss=reconstruction + kl
+                _with_total("valid", evaluate(module, loss_terms, valid_data, batch_size))
             )
         record["duration"] = time.perf_counter() - started
         history.append(record)
-        stop = [bool(callback.on_epoch_end(module, history)) for callback in callbacks]
-        if any(stop):
+        if any([bool(callback.on_epoch_end(module, history)) for callback in callbacks]):
             break
     for callback in callbacks:
         callback.on_train_end(module, history)
     module.eval()
     return history
+
+
+def _with_total(prefix: str, terms: dict[str, float]) -> dict[str, float]:
+    record = {f"{prefix}_{name}": value for name, value in terms.items()}
+    record[f"{prefix}_loss"] = sum(terms.values())
+    return record
+
+
+def _batches(order: torch.Tensor, batch_size: int) -> list[torch.Tensor]:
+    """Split ``order`` into mini-batches; a lone last sample joins the one before.
+
+    Batch normalisation cannot train on a batch of one sample.
+    """
+    batches = list(torch.split(order, batch_size))
+    if len(batches) > 1 and len(batches[-1]) == 1:
+        batches[-2:] = [torch.cat(batches[-2:])]
+    return batches

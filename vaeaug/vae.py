@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 from numbers import Integral, Real
 
 import numpy as np
@@ -15,24 +16,11 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 from ._docstrings import VAE_PARAMETERS, substitute
 from ._input import flatten_samples, resolve_image_shape
 from .callbacks import EarlyStopping, ProgressBar
-from .network import ConvVAE, DenseVAE
-from .training import seeded_torch, split_validation, train_vae
+from .network import ConvVAE, DenseVAE, elbo_terms
+from .training import resolve_device, seeded_torch, split_validation, train_module
 
 #: Samples per forward pass when encoding or decoding (bounds peak memory).
 INFERENCE_BATCH_SIZE = 2048
-
-
-def resolve_device(device: str) -> torch.device:
-    """Turn the ``device`` parameter into a :class:`torch.device`."""
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        resolved = torch.device(device)
-    except RuntimeError as exc:
-        raise ValueError(f"device={device!r} is not a torch device: {exc}") from None
-    if resolved.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device={device!r} was requested but CUDA is not available.")
-    return resolved
 
 
 @substitute(vae_parameters=VAE_PARAMETERS)
@@ -191,11 +179,11 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             else:
                 module = DenseVAE(X_2d.shape[1], self.latent_dim, self.hidden_units)
             module.to(self.device_)
-            self.history_ = train_vae(
+            self.history_ = train_module(
                 module,
-                x[torch.as_tensor(train_idx, device=self.device_)],
-                x[torch.as_tensor(valid_idx, device=self.device_)] if len(valid_idx) else None,
-                likelihood=self._likelihood,
+                functools.partial(elbo_terms, likelihood=self._likelihood),
+                (x[torch.as_tensor(train_idx, device=self.device_)],),
+                (x[torch.as_tensor(valid_idx, device=self.device_)],) if len(valid_idx) else None,
                 max_epochs=self.max_epochs,
                 batch_size=self.batch_size,
                 learning_rate=self.learning_rate,
