@@ -4,10 +4,12 @@ from imblearn.utils.estimator_checks import parametrize_with_checks as imblearn_
 from sklearn.utils.estimator_checks import parametrize_with_checks as sklearn_checks
 
 from vaeaug import VAE, LatentAugmenter, VAEAugmenter
+from vaeaug.classifiers import MLPClassifier
 
 FAST_VAE = dict(hidden_units=8, max_epochs=2, batch_size=64)
 
 ESTIMATORS = [
+    MLPClassifier(hidden_units=16, n_layers=2, max_epochs=20, random_state=0),
     VAE(latent_dim=2, **FAST_VAE, random_state=0),
     LatentAugmenter(random_state=0),
     LatentAugmenter(method="noise", sampling_strategy="auto", random_state=0),
@@ -32,6 +34,6 @@ def test_sklearn_compatible(estimator, check):
     check(estimator)
 
 
-@imblearn_checks(ESTIMATORS[1:], expected_failed_checks=expected_failures)
+@imblearn_checks(ESTIMATORS[2:], expected_failed_checks=expected_failures)
 def test_imblearn_compatible(estimator, check):
     check(estimator)

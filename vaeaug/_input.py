@@ -86,3 +86,9 @@ def resolve_image_shape(
             "architecture='dense' for data that are not images."
         )
     return None
+
+
+def standard_scaling(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-feature mean and standard deviation, with 1 for constant features."""
+    scale = X.std(axis=0)
+    return X.mean(axis=0), np.where(scale > 0, scale, 1.0)

@@ -70,6 +70,63 @@ def evaluate(
     return {name: total / n_samples for name, total in totals.items()}
 
 
+def fit_module(
+    build: Callable[[], nn.Module],
+    loss_terms: LossTerms,
+    data: Sequence[torch.Tensor],
+    *,
+    validation_fraction: float,
+    random_state: np.random.RandomState,
+    device: torch.device,
+    make_callbacks: Callable[[bool], list[Callback]],
+    **schedule,
+) -> tuple[nn.Module, list[dict]]:
+    """Build a network reproducibly, hold out validation rows and train it.
+
+    Parameters
+    ----------
+    build : callable
+        Returns the untrained network; called under a seed drawn from
+        ``random_state``, so weight initialisation is reproducible.
+    loss_terms : callable
+        See :func:`train_module`.
+    data : sequence of Tensor
+        Tensors of equal length on ``device``, split together.
+    validation_fraction : float
+        See :func:`split_validation`.
+    random_state : RandomState
+        Source of the torch seed and of the validation split.
+    device : torch.device
+        Where the network lives.
+    make_callbacks : callable
+        ``make_callbacks(has_validation)`` returns the callbacks to train with.
+    **schedule
+        ``max_epochs``, ``batch_size`` and ``learning_rate`` of :func:`train_module`.
+
+    Returns
+    -------
+    module : torch.nn.Module
+        The trained network, in evaluation mode.
+    history : list of dict
+        As returned by :func:`train_module`.
+    """
+    seed = random_state.randint(np.iinfo(np.int32).max)
+    train_idx, valid_idx = split_validation(len(data[0]), validation_fraction, random_state)
+    train = torch.as_tensor(train_idx, device=device)
+    valid = torch.as_tensor(valid_idx, device=device)
+    with seeded_torch(seed, device):
+        module = build().to(device)
+        history = train_module(
+            module,
+            loss_terms,
+            [tensor[train] for tensor in data],
+            [tensor[valid] for tensor in data] if len(valid_idx) else None,
+            callbacks=make_callbacks(len(valid_idx) > 0),
+            **schedule,
+        )
+    return module, history
+
+
 def train_module(
     module: nn.Module,
     loss_terms: LossTerms,

@@ -14,17 +14,18 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from ._docstrings import VAE_PARAMETERS, substitute
-from ._input import flatten_samples, resolve_image_shape
+from ._input import flatten_samples, resolve_image_shape, standard_scaling
+from ._torch_state import TorchStateMixin
 from .callbacks import EarlyStopping, ProgressBar
 from .network import ConvVAE, DenseVAE, elbo_terms
-from .training import resolve_device, seeded_torch, split_validation, train_module
+from .training import fit_module, resolve_device
 
 #: Samples per forward pass when encoding or decoding (bounds peak memory).
 INFERENCE_BATCH_SIZE = 2048
 
 
 @substitute(vae_parameters=VAE_PARAMETERS)
-class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+class VAE(TorchStateMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     """Variational autoencoder as a scikit-learn transformer.
 
     ``fit`` trains the VAE without labels; ``transform`` encodes samples to the
@@ -161,35 +162,25 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         conv_channels = _check_conv_channels(self.conv_channels)
         if self.image_shape_ is not None:
             self._fit_pixel_scale(X_2d)
-        else:
-            self.mean_ = X_2d.mean(axis=0)
-            scale = X_2d.std(axis=0)
-            self.scale_ = np.where(scale > 0, scale, 1.0)
-        self.device_ = resolve_device(self.device)
-
-        rng = check_random_state(self.random_state)
-        seed = rng.randint(np.iinfo(np.int32).max)
-        train_idx, valid_idx = split_validation(len(X_2d), self.validation_fraction, rng)
-        x = self._to_tensor(X_2d)
-        with seeded_torch(seed, self.device_):
-            if self.image_shape_ is not None:
-                module = ConvVAE(
-                    self.image_shape_, self.latent_dim, conv_channels, self.hidden_units
-                )
-            else:
-                module = DenseVAE(X_2d.shape[1], self.latent_dim, self.hidden_units)
-            module.to(self.device_)
-            self.history_ = train_module(
-                module,
-                functools.partial(elbo_terms, likelihood=self._likelihood),
-                (x[torch.as_tensor(train_idx, device=self.device_)],),
-                (x[torch.as_tensor(valid_idx, device=self.device_)],) if len(valid_idx) else None,
-                max_epochs=self.max_epochs,
-                batch_size=self.batch_size,
-                learning_rate=self.learning_rate,
-                callbacks=self._make_callbacks(has_validation=len(valid_idx) > 0),
+            build = functools.partial(
+                ConvVAE, self.image_shape_, self.latent_dim, conv_channels, self.hidden_units
             )
-        self.module_ = module
+        else:
+            self.mean_, self.scale_ = standard_scaling(X_2d)
+            build = functools.partial(DenseVAE, X_2d.shape[1], self.latent_dim, self.hidden_units)
+        self.device_ = resolve_device(self.device)
+        self.module_, self.history_ = fit_module(
+            build,
+            functools.partial(elbo_terms, likelihood=self._likelihood),
+            (self._to_tensor(X_2d),),
+            validation_fraction=self.validation_fraction,
+            random_state=check_random_state(self.random_state),
+            device=self.device_,
+            make_callbacks=self._make_callbacks,
+            max_epochs=self.max_epochs,
+            batch_size=self.batch_size,
+            learning_rate=self.learning_rate,
+        )
         return self
 
     def transform(self, X) -> np.ndarray:
@@ -287,19 +278,6 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         if self.verbose:
             callbacks.append(ProgressBar())
         return callbacks + copy.deepcopy(self.callbacks or [])
-
-    def __getstate__(self):
-        state = super().__getstate__()
-        if "module_" in state and self.device_.type != "cpu":
-            state["module_"] = copy.deepcopy(self.module_).cpu()
-        return state
-
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        if "module_" in state:
-            if self.device_.type == "cuda" and not torch.cuda.is_available():
-                self.device_ = torch.device("cpu")
-            self.module_.to(self.device_)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
