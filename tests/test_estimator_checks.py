@@ -1,4 +1,9 @@
-"""scikit-learn's and imbalanced-learn's API checks on small, fast configurations."""
+"""scikit-learn's and imbalanced-learn's API checks on small, fast configurations.
+
+AffineJitterAugmenter is not in the list: it only accepts images, and most of
+these checks feed tables of 2 to 10 columns. tests/test_jitter.py checks its
+conventions (cloning, pickling, unmodified input, parameter validation) directly.
+"""
 
 from imblearn.utils.estimator_checks import parametrize_with_checks as imblearn_checks
 from sklearn.utils.estimator_checks import parametrize_with_checks as sklearn_checks

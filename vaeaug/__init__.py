@@ -2,12 +2,14 @@
 
 from .augmenters import LatentAugmenter, VAEAugmenter
 from .callbacks import Callback, EarlyStopping, ProgressBar
+from .jitter import AffineJitterAugmenter
 from .vae import VAE
 
 __all__ = [
     "VAE",
     "VAEAugmenter",
     "LatentAugmenter",
+    "AffineJitterAugmenter",
     "Callback",
     "EarlyStopping",
     "ProgressBar",

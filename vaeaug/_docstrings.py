@@ -88,20 +88,22 @@ default="interpolation"
         Number of nearest neighbours of each sample to pair it with, or a
         fitted-on-demand estimator with ``fit`` and ``kneighbors`` (such as
         :class:`~sklearn.neighbors.NearestNeighbors`) whose ``n_neighbors``
-        counts the sample itself, as in imbalanced-learn's SMOTE.
+        counts the sample itself, as in imbalanced-learn's SMOTE. The ``j``-th
+        new sample of an original is paired with its ``(j mod k)``-th nearest
+        neighbour, so ``n_per_sample=3`` with ``k_neighbors=3`` is the paper's
+        "one new sample per neighbour".
 
     neighbor_search : {{"class", "all"}}, default="class"
         Search neighbours among the samples of the same class (as the
         feature-space augmentation of DeVries & Taylor) or among all samples.
         A class with fewer than ``k_neighbors + 1`` samples pairs with the
         neighbours it has; a class with a single sample has none, gets no
-        synthetic samples from the neighbour methods, and a warning says so.
+        synthetic samples from the neighbour methods, and a warning says so."""
 
-    n_per_sample : int, default=3
+
+AMOUNT_PARAMETERS = """n_per_sample : int, default=3
         New samples made from each original when ``sampling_strategy`` is
-        ``None``. The ``j``-th one is paired with the ``(j mod k)``-th nearest
-        neighbour, so the default with ``k_neighbors=3`` is the paper's "one
-        new sample per neighbour".
+        ``None``.
 
     sampling_strategy : float, str, dict, callable or None, default=None
         ``None`` augments every class: ``n_per_sample`` new samples for each

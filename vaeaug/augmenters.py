@@ -6,134 +6,58 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
-from imblearn.over_sampling.base import BaseOverSampler
-from imblearn.utils import check_neighbors_object, check_sampling_strategy
-from imblearn.utils._validation import ArraysTransformer
-from sklearn.base import _fit_context
+from imblearn.utils import check_neighbors_object
 from sklearn.frozen import FrozenEstimator
-from sklearn.preprocessing import label_binarize
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
-from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
-from ._docstrings import GENERATION_PARAMETERS, VAE_PARAMETERS, substitute
-from ._input import flatten_samples
+from ._base import ATTRIBUTES_DOC, BaseAugmenter
+from ._docstrings import AMOUNT_PARAMETERS, GENERATION_PARAMETERS, VAE_PARAMETERS, substitute
 from .generators import (
     add_noise,
     extrapolate,
     find_neighbors,
     interpolate,
     pair_with_neighbors,
-    spread_counts,
 )
 from .vae import VAE
 
 _NEIGHBOR_METHODS = {"interpolation": interpolate, "extrapolation": extrapolate}
 
 
-class BaseLatentAugmenter(BaseOverSampler):
-    """Base class: validation, amounts and generation; subclasses map samples to latents.
+class BaseLatentAugmenter(BaseAugmenter):
+    """Base class: generation in a latent space; subclasses map samples to latents.
 
     Subclasses implement ``_fit_encoder(X, y, sample_shape, rng)``, ``_encode``
     and ``_decode``. Warning: this class should not be used directly.
     """
 
     _parameter_constraints: dict = {
+        **BaseAugmenter._parameter_constraints,
         "method": [StrOptions({"interpolation", "extrapolation", "noise"}), callable],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "k_neighbors": [Interval(Integral, 1, None, closed="left"), HasMethods(["kneighbors"])],
         "neighbor_search": [StrOptions({"class", "all"})],
-        "n_per_sample": [Interval(Integral, 1, None, closed="left")],
-        "sampling_strategy": [None, *BaseOverSampler._parameter_constraints["sampling_strategy"]],
-        "random_state": ["random_state"],
     }
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
-        """Validate the data and fit the encoder, without generating samples.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features), (n_samples, H, W) \
-                or (n_samples, C, H, W)
-            Samples.
-        y : array-like of shape (n_samples,)
-            Class labels.
-
-        Returns
-        -------
-        self : object
-            The fitted sampler.
-        """
-        self._fit(X, y)
-        return self
-
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit_resample(self, X, y):
-        """Fit, then return the originals followed by the synthetic samples.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features), (n_samples, H, W) \
-                or (n_samples, C, H, W)
-            Samples; not modified.
-        y : array-like of shape (n_samples,)
-            Class labels; not modified.
-
-        Returns
-        -------
-        X_resampled : array-like of shape (n_samples + n_synthetic, ...)
-            ``X`` unchanged in its first ``n_samples`` rows, then the synthetic
-            samples, in the type, dtype and sample shape of ``X`` (integer
-            inputs get rounded synthetic values).
-        y_resampled : array-like of shape (n_samples + n_synthetic,)
-            Labels; a synthetic sample has the label of the original it was
-            made from.
-        """
-        arrays_transformer = ArraysTransformer(X, y)
-        X_2d, y_checked, binarize_y, sample_shape, rng = self._fit(X, y)
-        X_res, y_res = self._fit_resample(X_2d, y_checked, random_state=rng)
-        if sample_shape is not None:
-            X_res = X_res.reshape(len(X_res), *sample_shape)
-        if binarize_y:
-            y_res = label_binarize(y_res, classes=np.unique(y_checked))
-        return arrays_transformer.transform(X_res, y_res)
-
-    def _fit(self, X, y):
-        check_classification_targets(y)
-        X_2d, sample_shape = flatten_samples(X)
-        X_2d, y, binarize_y = self._check_X_y(X_2d, y, accept_sparse=False)
-        if self.sampling_strategy is None:
-            classes, counts = np.unique(y, return_counts=True)
-            check_sampling_strategy("auto", y, self._sampling_type)  # rejects one class
-            self.sampling_strategy_ = {
-                label: int(count) * self.n_per_sample
-                for label, count in zip(classes, counts, strict=True)
-            }
-        else:
-            self.sampling_strategy_ = dict(
-                check_sampling_strategy(self.sampling_strategy, y, self._sampling_type)
-            )
+    def _fit_generator(self, X, y, sample_shape, random_state):
         if isinstance(self.k_neighbors, Integral):
             self.nn_k_ = check_neighbors_object(
                 "k_neighbors", self.k_neighbors, additional_neighbor=1
             )
         else:
             self.nn_k_ = self.k_neighbors
-        rng = check_random_state(self.random_state)
-        self._fit_encoder(X_2d, y, sample_shape, rng)
-        return X_2d, y, binarize_y, sample_shape, rng
+        self._fit_encoder(X, y, sample_shape, random_state)
 
-    def _fit_resample(self, X, y, random_state):
-        """Encode, make new latent vectors, decode; append them to the originals."""
-        rng = random_state
+    def _make_samples(self, X, y, counts, random_state):
+        """Encode, make new latent vectors with ``method``, decode."""
         Z = self._encode(X)
-        counts = spread_counts(y, self.sampling_strategy_, rng)
         if self.method == "noise":
             base = np.repeat(np.arange(len(Z)), counts)
             partner = np.full(len(base), -1)
-            Z_new = add_noise(Z[base], scale=Z.std(axis=0), alpha=self.alpha, random_state=rng)
+            Z_new = add_noise(
+                Z[base], scale=Z.std(axis=0), alpha=self.alpha, random_state=random_state
+            )
         else:
             groups = y if self.neighbor_search == "class" else np.zeros(len(y))
             neighbors = find_neighbors(Z, groups, self.nn_k_)
@@ -150,7 +74,7 @@ class BaseLatentAugmenter(BaseOverSampler):
                 counts[lonely] = 0
             base, partner = pair_with_neighbors(neighbors, counts)
             if callable(self.method):
-                Z_new = np.asarray(self.method(Z[base], Z[partner], rng))
+                Z_new = np.asarray(self.method(Z[base], Z[partner], random_state))
                 if Z_new.shape != (len(base), Z.shape[1]):
                     raise ValueError(
                         f"The method callable must return an array of shape "
@@ -158,49 +82,16 @@ class BaseLatentAugmenter(BaseOverSampler):
                     )
             else:
                 Z_new = _NEIGHBOR_METHODS[self.method](Z[base], Z[partner], alpha=self.alpha)
-        if len(base):
-            X_new = _cast_like(self._decode(Z_new).reshape(len(base), X.shape[1]), X)
-        else:
-            X_new = X[:0]
-        self.sample_indices_ = np.concatenate([np.arange(len(X)), base])
-        self.neighbor_indices_ = np.concatenate([np.full(len(X), -1), partner])
-        self.synthetic_mask_ = np.arange(len(self.sample_indices_)) >= len(X)
-        return np.concatenate([X, X_new]), np.concatenate([y, y[base]])
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = False
-        tags.sampler_tags.sample_indices = True
-        return tags
+        if not len(base):
+            return X[:0], base, partner
+        return self._decode(Z_new), base, partner
 
 
-def _cast_like(X_new: np.ndarray, X: np.ndarray) -> np.ndarray:
-    """Cast synthetic rows to the dtype of the originals, rounding for integers."""
-    if np.issubdtype(X.dtype, np.integer):
-        info = np.iinfo(X.dtype)
-        X_new = np.clip(np.rint(X_new), info.min, info.max)
-    return X_new.astype(X.dtype, copy=False)
-
-
-_ATTRIBUTES = """sampling_strategy_ : dict
-        Number of synthetic samples asked for each class.
-    nn_k_ : estimator
-        The nearest-neighbours estimator (cloned for each class when searched).
-    sample_indices_ : ndarray of shape (n_samples + n_synthetic,)
-        For each output row, the index of the original it is (first
-        ``n_samples`` rows) or was made from (synthetic rows).
-    neighbor_indices_ : ndarray of shape (n_samples + n_synthetic,)
-        For each synthetic row, the index of the neighbour it was paired
-        with; ``-1`` for the originals and for noise.
-    synthetic_mask_ : ndarray of bool of shape (n_samples + n_synthetic,)
-        ``True`` for the synthetic rows.
-    n_features_in_ : int
-        Number of values per sample.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Column names, when ``X`` was a data frame with string column names."""
-
-
-@substitute(generation_parameters=GENERATION_PARAMETERS, attributes=_ATTRIBUTES)
+@substitute(
+    generation_parameters=GENERATION_PARAMETERS,
+    amount_parameters=AMOUNT_PARAMETERS,
+    attributes=ATTRIBUTES_DOC,
+)
 class LatentAugmenter(BaseLatentAugmenter):
     """Augment samples by noise, interpolation or extrapolation in their own feature space.
 
@@ -215,11 +106,15 @@ class LatentAugmenter(BaseLatentAugmenter):
     ----------
     {generation_parameters}
 
+    {amount_parameters}
+
     random_state : int, RandomState instance or None, default=None
         Seeds the noise and the sharing of new samples among originals.
 
     Attributes
     ----------
+    nn_k_ : estimator
+        The nearest-neighbours estimator (cloned for each class searched).
     {attributes}
 
     See Also
@@ -258,8 +153,9 @@ class LatentAugmenter(BaseLatentAugmenter):
 
 @substitute(
     generation_parameters=GENERATION_PARAMETERS,
+    amount_parameters=AMOUNT_PARAMETERS,
     vae_parameters=VAE_PARAMETERS,
-    attributes=_ATTRIBUTES,
+    attributes=ATTRIBUTES_DOC,
 )
 class VAEAugmenter(BaseLatentAugmenter):
     """Augment labelled images by moving through a VAE's latent space.
@@ -283,6 +179,8 @@ class VAEAugmenter(BaseLatentAugmenter):
 
     {generation_parameters}
 
+    {amount_parameters}
+
     {vae_parameters}
 
     random_state : int, RandomState instance or None, default=None
@@ -293,6 +191,8 @@ class VAEAugmenter(BaseLatentAugmenter):
     ----------
     vae_ : VAE
         The fitted VAE in use.
+    nn_k_ : estimator
+        The nearest-neighbours estimator (cloned for each class searched).
     {attributes}
 
     See Also

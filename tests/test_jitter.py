@@ -1,0 +1,79 @@
+import numpy as np
+import pytest
+
+from vaeaug import AffineJitterAugmenter
+from vaeaug.jitter import affine_jitter
+
+
+def test_identity_and_shift():
+    rng = np.random.RandomState(0)
+    images = rng.rand(2, 1, 4, 6)
+    same = affine_jitter(images, np.zeros(2), np.zeros((2, 2)))
+    np.testing.assert_allclose(same, images, atol=1e-6)
+    moved = affine_jitter(images, np.zeros(2), np.array([[1.0, 2.0], [0.0, 0.0]]))
+    np.testing.assert_allclose(moved[0, 0, 2:, 1:], images[0, 0, :-2, :-1], atol=1e-6)
+    np.testing.assert_allclose(moved[0, 0, :2], 0.0)
+
+
+def test_rotations_are_rigid_and_counter_clockwise():
+    image = np.zeros((1, 1, 5, 5))
+    image[0, 0, 0, 2] = 1.0  # top centre
+    turned = affine_jitter(image, np.array([90.0]), np.zeros((1, 2)))
+    assert turned[0, 0, 2, 0] == pytest.approx(1.0)  # now left centre
+    rect = np.random.RandomState(1).rand(1, 2, 4, 6)
+    flipped = affine_jitter(rect, np.array([180.0]), np.zeros((1, 2)))
+    np.testing.assert_allclose(flipped, rect[:, :, ::-1, ::-1], atol=1e-6)
+
+
+def test_sampler_jitters_within_bounds_and_keeps_uint8(digits):
+    X, y = digits
+    X8 = (X * 255 / 16).astype(np.uint8)
+    sampler = AffineJitterAugmenter(max_rotation=0.0, max_shift=0.0, random_state=0)
+    X_res, y_res = sampler.fit_resample(X8, y)
+    assert X_res.dtype == np.uint8 and X_res.shape == (1200, 64)
+    assert sampler.image_shape_ == (1, 8, 8)
+    np.testing.assert_array_equal(X_res[300:], X8[sampler.sample_indices_[300:]])
+    np.testing.assert_array_equal(y_res[300:], y[sampler.sample_indices_[300:]])
+
+
+def test_sampler_changes_images_and_is_reproducible(digits):
+    X, y = digits
+    a, _ = AffineJitterAugmenter(random_state=0).fit_resample(X, y)
+    b, _ = AffineJitterAugmenter(random_state=0).fit_resample(X, y)
+    np.testing.assert_array_equal(a, b)
+    assert np.abs(a[300:] - X[np.repeat(np.arange(300), 3)]).mean() > 0.5
+
+
+def test_non_square_width_needs_an_image_shape():
+    with pytest.raises(ValueError, match="pass image_shape"):
+        AffineJitterAugmenter().fit_resample(np.ones((4, 10)), [0, 1, 0, 1])
+
+
+def test_estimator_conventions(digits):
+    import pickle
+
+    from sklearn.base import clone
+
+    X, y = digits
+    X_in = X.copy()
+    sampler = AffineJitterAugmenter(max_rotation=5.0, n_per_sample=2, random_state=3)
+    assert clone(sampler).get_params() == sampler.get_params()
+    X_res, _ = sampler.fit_resample(X, y)
+    np.testing.assert_array_equal(X, X_in)
+    np.testing.assert_array_equal(X_res[:300], X)
+    restored = pickle.loads(pickle.dumps(sampler))
+    np.testing.assert_array_equal(restored.sample_indices_, sampler.sample_indices_)
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"max_rotation": -1.0}, "'max_rotation' parameter"),
+        ({"max_rotation": 200.0}, "'max_rotation' parameter"),
+        ({"max_shift": -2.0}, "'max_shift' parameter"),
+        ({"n_per_sample": 0}, "'n_per_sample' parameter"),
+    ],
+)
+def test_bad_parameters_are_named(digits, params, match):
+    with pytest.raises(ValueError, match=match):
+        AffineJitterAugmenter(**params).fit_resample(*digits)

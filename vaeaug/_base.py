@@ -1,0 +1,156 @@
+"""Base class of the augmenters: validation, amount of new samples, output layout."""
+
+from __future__ import annotations
+
+from numbers import Integral
+
+import numpy as np
+from imblearn.over_sampling.base import BaseOverSampler
+from imblearn.utils import check_sampling_strategy
+from imblearn.utils._validation import ArraysTransformer
+from sklearn.base import _fit_context
+from sklearn.preprocessing import label_binarize
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval
+from sklearn.utils.multiclass import check_classification_targets
+
+from ._input import flatten_samples
+from .generators import spread_counts
+
+
+class BaseAugmenter(BaseOverSampler):
+    """Over-sampler that returns the originals first, then synthetic samples.
+
+    It validates the input (flattening image arrays), decides how many new
+    samples each original gets (``n_per_sample``, or imbalanced-learn's
+    ``sampling_strategy``), and lays out the output in the type, dtype and
+    sample shape of ``X``. Subclasses implement two hooks:
+
+    - ``_fit_generator(X, y, sample_shape, random_state)``: learn what the
+      generation needs (called by ``fit`` and ``fit_resample``);
+    - ``_make_samples(X, y, counts, random_state)``: return ``X_new`` (rows
+      in the features of ``X``), ``base`` (the original each row comes from)
+      and ``partner`` (the neighbour it was paired with, or -1), making
+      ``counts[i]`` samples from row ``i`` unless documented otherwise.
+
+    Warning: this class should not be used directly.
+    """
+
+    _parameter_constraints: dict = {
+        "n_per_sample": [Interval(Integral, 1, None, closed="left")],
+        "sampling_strategy": [None, *BaseOverSampler._parameter_constraints["sampling_strategy"]],
+        "random_state": ["random_state"],
+    }
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y):
+        """Validate the data and fit the generator, without generating samples.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), (n_samples, H, W) \
+                or (n_samples, C, H, W)
+            Samples.
+        y : array-like of shape (n_samples,)
+            Class labels.
+
+        Returns
+        -------
+        self : object
+            The fitted sampler.
+        """
+        self._fit(X, y)
+        return self
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit_resample(self, X, y):
+        """Fit, then return the originals followed by the synthetic samples.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), (n_samples, H, W) \
+                or (n_samples, C, H, W)
+            Samples; not modified.
+        y : array-like of shape (n_samples,)
+            Class labels; not modified.
+
+        Returns
+        -------
+        X_resampled : array-like of shape (n_samples + n_synthetic, ...)
+            ``X`` unchanged in its first ``n_samples`` rows, then the synthetic
+            samples, in the type, dtype and sample shape of ``X`` (integer
+            inputs get rounded synthetic values).
+        y_resampled : array-like of shape (n_samples + n_synthetic,)
+            Labels; a synthetic sample has the label of the original it was
+            made from.
+        """
+        arrays_transformer = ArraysTransformer(X, y)
+        X_2d, y_checked, binarize_y, sample_shape, rng = self._fit(X, y)
+        X_res, y_res = self._fit_resample(X_2d, y_checked, random_state=rng)
+        if sample_shape is not None:
+            X_res = X_res.reshape(len(X_res), *sample_shape)
+        if binarize_y:
+            y_res = label_binarize(y_res, classes=np.unique(y_checked))
+        return arrays_transformer.transform(X_res, y_res)
+
+    def _fit(self, X, y):
+        check_classification_targets(y)
+        X_2d, sample_shape = flatten_samples(X)
+        X_2d, y, binarize_y = self._check_X_y(X_2d, y, accept_sparse=False)
+        if self.sampling_strategy is None:
+            classes, counts = np.unique(y, return_counts=True)
+            check_sampling_strategy("auto", y, self._sampling_type)  # rejects one class
+            self.sampling_strategy_ = {
+                label: int(count) * self.n_per_sample
+                for label, count in zip(classes, counts, strict=True)
+            }
+        else:
+            self.sampling_strategy_ = dict(
+                check_sampling_strategy(self.sampling_strategy, y, self._sampling_type)
+            )
+        rng = check_random_state(self.random_state)
+        self._fit_generator(X_2d, y, sample_shape, rng)
+        return X_2d, y, binarize_y, sample_shape, rng
+
+    def _fit_resample(self, X, y, random_state):
+        """Make the synthetic samples and append them to the originals."""
+        counts = spread_counts(y, self.sampling_strategy_, random_state)
+        X_new, base, partner = self._make_samples(X, y, counts, random_state)
+        X_new = _cast_like(X_new.reshape(len(base), X.shape[1]), X)
+        self.sample_indices_ = np.concatenate([np.arange(len(X)), base])
+        self.neighbor_indices_ = np.concatenate([np.full(len(X), -1), partner])
+        self.synthetic_mask_ = np.arange(len(self.sample_indices_)) >= len(X)
+        return np.concatenate([X, X_new]), np.concatenate([y, y[base]])
+
+    def _fit_generator(self, X, y, sample_shape, random_state):
+        pass
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = False
+        tags.sampler_tags.sample_indices = True
+        return tags
+
+
+def _cast_like(X_new: np.ndarray, X: np.ndarray) -> np.ndarray:
+    """Cast synthetic rows to the dtype of the originals, rounding for integers."""
+    if np.issubdtype(X.dtype, np.integer):
+        info = np.iinfo(X.dtype)
+        X_new = np.clip(np.rint(X_new), info.min, info.max)
+    return X_new.astype(X.dtype, copy=False)
+
+
+ATTRIBUTES_DOC = """sampling_strategy_ : dict
+        Number of synthetic samples asked for each class.
+    sample_indices_ : ndarray of shape (n_samples + n_synthetic,)
+        For each output row, the index of the original it is (first
+        ``n_samples`` rows) or was made from (synthetic rows).
+    neighbor_indices_ : ndarray of shape (n_samples + n_synthetic,)
+        For each synthetic row, the index of the neighbour it was paired
+        with; ``-1`` for the originals and where no neighbour is used.
+    synthetic_mask_ : ndarray of bool of shape (n_samples + n_synthetic,)
+        ``True`` for the synthetic rows.
+    n_features_in_ : int
+        Number of values per sample.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names, when ``X`` was a data frame with string column names."""
