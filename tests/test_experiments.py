@@ -1,0 +1,114 @@
+import csv
+
+import pytest
+
+from vaeaug.cli import main
+from vaeaug.experiments import PROTOCOLS, make_classifier, make_competitor, run_protocol
+from vaeaug.report import markdown_table, paper_comparison, summarize
+
+QUICK = dict(latent_dims=[2], classifiers=["knn"], vae_params={"max_epochs": 1, "hidden_units": 16})
+
+
+@pytest.fixture(scope="module")
+def digits_rows():
+    vaes = {}
+    rows = run_protocol(
+        PROTOCOLS["digits"], seeds=[0, 1], vae_store=vaes, log=lambda _: None, **QUICK
+    )
+    return rows, vaes
+
+
+def test_every_cell_is_run_once_per_seed(digits_rows):
+    rows, vaes = digits_rows
+    cells = {(r["seed"], r["augmenter"], r["latent_dim"], r["classifier"]) for r in rows}
+    assert len(cells) == len(rows) == 2 * (1 + 2 + 3)
+    assert sorted(vaes) == [(0, 2), (1, 2)]  # one VAE per (seed, latent size)
+    baseline = [r for r in rows if r["augmenter"] == "none"]
+    assert all(r["n_train"] == 100 for r in baseline)
+    assert all(r["n_train"] == 400 for r in rows if r["augmenter"] != "none")
+    assert all(0 <= r["accuracy"] <= 100 for r in rows)
+
+
+def test_tables_show_mean_and_spread(digits_rows):
+    rows, _ = digits_rows
+    summary = summarize(rows)
+    mean, std, n = summary["none", "knn"]
+    accuracies = [r["accuracy"] for r in rows if r["augmenter"] == "none"]
+    assert n == 2 and mean == pytest.approx(sum(accuracies) / 2)
+    table = markdown_table(rows)
+    assert "| vae-interpolation (Z=2) |" in table
+    assert f"{mean:.2f} ± {std:.2f}" in table
+    fake_paper = {"knn": {"baseline": 87.57, "noise": (88.28, 100)}}
+    comparison = paper_comparison(rows, fake_paper)
+    assert "| knn | baseline |" in comparison and "88.28 (Z=100)" in comparison
+
+
+def test_validation_scoring_uses_the_validation_set():
+    rows = run_protocol(
+        PROTOCOLS["digits"],
+        methods=[],
+        competitors=[],
+        evaluate_on="validation",
+        log=lambda _: None,
+        **QUICK,
+    )
+    assert len(rows) == 1
+    with pytest.raises(ValueError, match="evaluate_on"):
+        run_protocol(PROTOCOLS["digits"], evaluate_on="train", **QUICK)
+
+
+def test_unknown_names_are_refused():
+    with pytest.raises(ValueError, match="Unknown classifier 'tree'"):
+        make_classifier("tree", 0)
+    with pytest.raises(ValueError, match="Unknown competitor 'mixup'"):
+        make_competitor("mixup", (8, 8), 0)
+
+
+def test_cli_reproduce_writes_results_and_figures(tmp_path, capsys):
+    code = main(
+        [
+            "reproduce",
+            "digits",
+            "--latent-dims",
+            "2",
+            "--max-epochs",
+            "1",
+            "--classifiers",
+            "knn",
+            "--methods",
+            "interpolation",
+            "--competitors",
+            "jitter",
+            "--out",
+            str(tmp_path),
+        ]
+    )
+    assert code == 0
+    with open(tmp_path / "digits.csv") as f:
+        assert len(list(csv.DictReader(f))) == 3
+    assert "| vae-interpolation (Z=2) |" in (tmp_path / "digits.md").read_text()
+    for name in ("reconstructions", "interpolations", "generated"):
+        assert (tmp_path / f"digits-{name}.png").stat().st_size > 1000
+    assert "Results:" in capsys.readouterr().out
+
+
+def test_cli_lists_protocols_and_rejects_bad_arguments(capsys):
+    assert main(["protocols"]) == 0
+    assert "mnist-restricted" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as exit_info:
+        main(["reproduce", "cifar"])
+    assert exit_info.value.code == 2
+    assert "invalid choice: 'cifar'" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["reproduce", "digits", "--latent-dims", "0"])
+    assert "expected a positive integer" in capsys.readouterr().err
+
+
+def test_cli_reports_missing_data_cleanly(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(
+        "vaeaug.datasets._fetch.urllib.request.urlopen",
+        lambda *a, **k: (_ for _ in ()).throw(OSError("network is unreachable")),
+    )
+    code = main(["reproduce", "mnist-restricted", "--data-home", str(tmp_path), "--no-figures"])
+    assert code == 1
+    assert "vaeaug: error:" in capsys.readouterr().err

@@ -1,0 +1,196 @@
+"""The ``vaeaug`` command: ``demo``, ``reproduce PROTOCOL`` and ``protocols``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .experiments import METHODS, PROTOCOLS, make_competitor, run_protocol
+from .report import markdown_table, paper_comparison, write_results
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="vaeaug", description="Data augmentation with a variational autoencoder."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    demo = commands.add_parser(
+        "demo",
+        help="augment 100 labelled digits (scikit-learn's, embedded) with each method",
+        description="Train a VAE without labels on scikit-learn's digits, augment 100 "
+        "labelled digits with each method and with the competing augmenters, and "
+        "print test accuracy of SVM, kNN and MLP. Writes a figure of the samples.",
+    )
+    demo.add_argument("--out", default="vaeaug-demo", help="output folder (default: %(default)s)")
+    demo.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
+
+    reproduce = commands.add_parser(
+        "reproduce",
+        help="run one of the paper's protocols",
+        description="Run every latent size x method x classifier cell of a protocol, "
+        "with baselines and competing augmenters; write CSV, Markdown and figures.",
+    )
+    reproduce.add_argument("protocol", choices=sorted(PROTOCOLS), help="which experiment")
+    reproduce.add_argument(
+        "--data-home", help="dataset folder (default: $VAEAUG_DATA or ~/vaeaug_data)"
+    )
+    reproduce.add_argument("--out", default="results", help="output folder (default: %(default)s)")
+    reproduce.add_argument(
+        "--seeds", type=int, nargs="+", default=[0], help="one repetition per seed"
+    )
+    reproduce.add_argument(
+        "--latent-dims", type=_positive_int, nargs="+", help="default: the protocol's"
+    )
+    reproduce.add_argument("--methods", nargs="*", choices=METHODS, default=list(METHODS))
+    reproduce.add_argument(
+        "--classifiers",
+        nargs="+",
+        choices=["svm", "knn", "mlp", "sklearn-mlp"],
+        default=["svm", "knn", "mlp"],
+    )
+    reproduce.add_argument(
+        "--competitors", nargs="*", choices=["smote", "jitter"], default=["smote", "jitter"]
+    )
+    reproduce.add_argument(
+        "--evaluate-on",
+        choices=["test", "validation"],
+        default="test",
+        help="score on the validation set to choose settings (default: %(default)s)",
+    )
+    reproduce.add_argument("--max-epochs", type=_positive_int, help="cap on VAE epochs")
+    reproduce.add_argument("--no-figures", action="store_true", help="skip the figures")
+
+    commands.add_parser("protocols", help="list the protocols")
+    return parser
+
+
+def _log(line: str) -> None:
+    print(line, flush=True)
+
+
+def _save_figures(protocol, data, vae, methods, out: Path, seed: int) -> list[Path]:
+    """Reconstructions, interpolations and generated samples, as PNG files in ``out``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from sklearn.frozen import FrozenEstimator
+
+    from .augmenters import VAEAugmenter
+    from .plotting import plot_generated, plot_interpolations, plot_reconstructions
+
+    labels = np.unique(data.y_val)
+    first = [np.flatnonzero(data.y_val == label)[0] for label in labels]
+    last = [np.flatnonzero(data.y_val == label)[-1] for label in labels]
+    pairs = [(data.X_val[first[0]], data.X_val[last[0]])] + [
+        (data.X_val[first[i]], data.X_val[first[i + 1]]) for i in range(min(3, len(labels) - 1))
+    ]
+    samples = {}
+    for method in methods:
+        augmenter = VAEAugmenter(FrozenEstimator(vae), method=method, random_state=seed)
+        X_res, _ = augmenter.fit_resample(data.X_train, data.y_train)
+        samples[f"VAE {method}"] = (X_res, augmenter.sample_indices_)
+    jitter = make_competitor("jitter", data.image_shape, seed)
+    samples["affine jitter"] = (
+        jitter.fit_resample(data.X_train, data.y_train)[0],
+        jitter.sample_indices_,
+    )
+    originals = [int(np.flatnonzero(data.y_train == label)[0]) for label in labels[:3]]
+    figures = {
+        "reconstructions": plot_reconstructions(vae, data.X_val),
+        "interpolations": plot_interpolations(vae, pairs),
+        "generated": plot_generated(data.X_train, samples, data.image_shape, originals),
+    }
+    paths = []
+    for name, figure in figures.items():
+        path = out / f"{protocol.name}-{name}.png"
+        figure.savefig(path, dpi=100)
+        paths.append(path)
+    return paths
+
+
+def _figures_for_run(protocol, vae_store, seed, methods, out, data_home) -> list[Path]:
+    """Figures from the run's VAE of the first seed (Z=20 when it was trained)."""
+    latent_dims = sorted(z for s, z in vae_store if s == seed)
+    if not latent_dims or not methods:
+        return []
+    latent_dim = 20 if 20 in latent_dims else latent_dims[0]
+    data = protocol.load(data_home, seed)
+    return _save_figures(protocol, data, vae_store[seed, latent_dim], methods, out, seed)
+
+
+def demo(args) -> None:
+    started = time.perf_counter()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    protocol = PROTOCOLS["digits"]
+    _log(f"vaeaug demo: {protocol.description}")
+    vaes = {}
+    rows = run_protocol(protocol, seeds=[args.seed], latent_dims=[10], vae_store=vaes, log=_log)
+    print("\nTest accuracy (%):\n")
+    print(markdown_table(rows))
+    paths = _figures_for_run(protocol, vaes, args.seed, METHODS, out, None)
+    write_results(rows, out, "digits")
+    print(f"\nFigures: {', '.join(str(p) for p in paths)}")
+    print(f"Done in {time.perf_counter() - started:.0f} s.")
+
+
+def reproduce(args) -> None:
+    started = time.perf_counter()
+    protocol = PROTOCOLS[args.protocol]
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    vae_params = {} if args.max_epochs is None else {"max_epochs": args.max_epochs}
+    _log(f"vaeaug reproduce {protocol.name}: {protocol.description}")
+    vaes = {}
+    rows = run_protocol(
+        protocol,
+        seeds=args.seeds,
+        latent_dims=args.latent_dims,
+        methods=args.methods,
+        classifiers=args.classifiers,
+        competitors=args.competitors,
+        evaluate_on=args.evaluate_on,
+        data_home=args.data_home,
+        vae_params=vae_params,
+        vae_store=vaes,
+        log=_log,
+    )
+    name = protocol.name if args.evaluate_on == "test" else f"{protocol.name}-validation"
+    path = write_results(rows, out, name, protocol.paper if args.evaluate_on == "test" else None)
+    print(f"\n{markdown_table(rows)}\n")
+    if protocol.paper and args.evaluate_on == "test":
+        print(f"{paper_comparison(rows, protocol.paper)}\n")
+    if not args.no_figures:
+        paths = _figures_for_run(protocol, vaes, args.seeds[0], args.methods, out, args.data_home)
+        print(f"Figures: {', '.join(str(p) for p in paths)}")
+    print(f"Results: {path} (and .csv). Done in {time.perf_counter() - started:.0f} s.")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "protocols":
+        for protocol in PROTOCOLS.values():
+            print(f"{protocol.name:<18} {protocol.description}")
+        return 0
+    try:
+        {"demo": demo, "reproduce": reproduce}[args.command](args)
+    except (OSError, ValueError) as exc:
+        print(f"vaeaug: error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
