@@ -152,5 +152,5 @@ ATTRIBUTES_DOC = """sampling_strategy_ : dict
         ``True`` for the synthetic rows.
     n_features_in_ : int
         Number of values per sample.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape ``(n_features_in_,)``
         Column names, when ``X`` was a data frame with string column names."""

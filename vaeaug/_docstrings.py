@@ -25,7 +25,7 @@ VAE_PARAMETERS = """image_shape : tuple of int, default=None
         is read as square single-channel images (784 -> 28x28), and 3-D or
         4-D arrays give their own shape.
 
-    architecture : {{"auto", "conv", "dense"}}, default="auto"
+    architecture : {"auto", "conv", "dense"}, default="auto"
         ``"conv"`` is the paper's convolutional VAE with a Bernoulli
         likelihood on pixels; ``"dense"`` a fully connected VAE with a
         Gaussian likelihood on standardised features, for tables. ``"auto"``
@@ -69,7 +69,7 @@ VAE_PARAMETERS = """image_shape : tuple of int, default=None
         Show a progress bar over epochs when positive."""
 
 
-GENERATION_PARAMETERS = """method : {{"interpolation", "extrapolation", "noise"}} or callable, \
+GENERATION_PARAMETERS = """method : {"interpolation", "extrapolation", "noise"} or callable, \
 default="interpolation"
         How new latent vectors are made from each encoded sample ``z`` (see
         :mod:`vaeaug.generators`): towards a neighbour ``z + alpha (z_n - z)``,
@@ -93,7 +93,7 @@ default="interpolation"
         neighbour, so ``n_per_sample=3`` with ``k_neighbors=3`` is the paper's
         "one new sample per neighbour".
 
-    neighbor_search : {{"class", "all"}}, default="class"
+    neighbor_search : {"class", "all"}, default="class"
         Search neighbours among the samples of the same class (as the
         feature-space augmentation of DeVries & Taylor) or among all samples.
         A class with fewer than ``k_neighbors + 1`` samples pairs with the

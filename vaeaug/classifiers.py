@@ -85,7 +85,7 @@ class MLPClassifier(TorchStateMixin, ClassifierMixin, BaseEstimator):
         The trained network, in evaluation mode.
     history_ : list of dict
         Losses per epoch.
-    mean_, scale_ : ndarray of shape (n_features_in_,)
+    mean_, scale_ : ndarray of shape ``(n_features_in_,)``
         Standardisation of the features.
     n_features_in_ : int
         Number of features.

@@ -48,8 +48,9 @@ class VAE(TorchStateMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
 
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, the validation split and the batches.
-        The same seed gives the same weights on the CPU; the global torch and
-        numpy random states are left untouched.
+        An int gives the same weights on every CPU run. The global torch
+        random state is left untouched; so is numpy's, unless ``None``
+        draws the seed from it.
 
     Attributes
     ----------
@@ -65,13 +66,13 @@ class VAE(TorchStateMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         Shape of one sample as given to ``fit`` (used by ``inverse_transform``).
     pixel_max_ : float
         Full pixel intensity (images only).
-    mean_, scale_ : ndarray of shape (n_features_in_,)
+    mean_, scale_ : ndarray of shape ``(n_features_in_,)``
         Standardisation of the features (tables only).
     device_ : torch.device
         Device the network lives on.
     n_features_in_ : int
         Number of values per sample.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape ``(n_features_in_,)``
         Column names, when ``X`` was a data frame with string column names.
 
     Examples
@@ -218,7 +219,7 @@ class VAE(TorchStateMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
 
         Returns
         -------
-        X : ndarray of shape (n_samples, *input_shape_)
+        X : ndarray of shape ``(n_samples, *input_shape_)``
             Decoded samples (Bernoulli means times ``pixel_max_`` for images,
             Gaussian means for tables); float32 when ``Z`` is float32, float64
             otherwise.
