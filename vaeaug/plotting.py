@@ -85,7 +85,7 @@ def plot_generated(
     image_shape: tuple[int, ...],
     originals: list[int],
 ):
-    """For a few originals, the synthetic samples each augmenter made from them.
+    """One row per augmenter: a few originals, each followed by the samples made from it.
 
     Parameters
     ----------
@@ -96,15 +96,19 @@ def plot_generated(
     image_shape : tuple of int
         ``(height, width)`` for display.
     originals : list of int
-        Indices of the originals to show, one block of rows each.
+        Indices of the originals to show.
     """
-    rows, labels = [], []
     n_original = len(X_original)
-    for i in originals:
-        rows.append([X_original[i]])
-        labels.append(f"original #{i}")
-        for name, (X_res, sample_indices) in samples.items():
+    rows = []
+    for X_res, sample_indices in samples.values():
+        row = []
+        for i in originals:
             children = np.flatnonzero(sample_indices[n_original:] == i) + n_original
-            rows.append(list(X_res[children]))
-            labels.append(name)
-    return _image_grid(rows, image_shape, labels, "Synthetic samples per method")
+            row += [X_original[i], *X_res[children]]
+        rows.append(row)
+    return _image_grid(
+        rows,
+        image_shape,
+        list(samples),
+        "Each original (first of its group) and the samples made from it",
+    )
