@@ -293,3 +293,30 @@ def test_sparse_input_is_refused(digits):
 def test_fit_trains_the_vae_without_generating(digits):
     sampler = VAEAugmenter(**FAST, random_state=0).fit(*digits)
     assert hasattr(sampler, "vae_") and not hasattr(sampler, "sample_indices_")
+
+
+def test_memory_trains_one_vae_per_fold_in_a_grid_search(digits, tmp_path, monkeypatch):
+    from imblearn.pipeline import Pipeline
+    from sklearn.model_selection import GridSearchCV
+    from sklearn.neighbors import KNeighborsClassifier
+
+    fits = []
+    original_fit = VAE.fit
+    monkeypatch.setattr(VAE, "fit", lambda self, X, y=None: fits.append(1) or original_fit(self, X))
+    X, y = digits
+    pipe = Pipeline(
+        [
+            ("aug", VAEAugmenter(**FAST, memory=str(tmp_path), random_state=0)),
+            ("clf", KNeighborsClassifier()),
+        ]
+    )
+    grid = {"aug__method": ["noise", "interpolation", "extrapolation"], "aug__alpha": [0.3, 0.6]}
+    GridSearchCV(pipe, grid, cv=2, refit=False).fit(X, y)
+    assert len(fits) == 2  # one per fold, not 12
+
+    GridSearchCV(pipe, {"aug__latent_dim": [2, 3]}, cv=2, refit=False).fit(X, y)
+    assert len(fits) == 2 + 4  # a new latent size means new VAEs
+    X_other = X.copy()
+    X_other[0, 0] += 1
+    VAEAugmenter(**FAST, memory=str(tmp_path), random_state=0).fit_resample(X_other, y)
+    assert len(fits) == 7  # different data, never a stale VAE

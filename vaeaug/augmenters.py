@@ -9,7 +9,7 @@ import numpy as np
 from imblearn.utils import check_neighbors_object
 from sklearn.frozen import FrozenEstimator
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_is_fitted, check_memory
 
 from ._base import ATTRIBUTES_DOC, BaseAugmenter
 from ._docstrings import AMOUNT_PARAMETERS, GENERATION_PARAMETERS, VAE_PARAMETERS, substitute
@@ -20,7 +20,7 @@ from .generators import (
     interpolate,
     pair_with_neighbors,
 )
-from .vae import VAE
+from .vae import VAE, fit_vae
 
 _NEIGHBOR_METHODS = {"interpolation": interpolate, "extrapolation": extrapolate}
 
@@ -183,6 +183,13 @@ class VAEAugmenter(BaseLatentAugmenter):
 
     {vae_parameters}
 
+    memory : str, joblib.Memory or None, default=None
+        Cache of trained VAEs (a folder, or a :class:`joblib.Memory`), keyed on
+        the data and every VAE parameter, the derived seed included. A grid
+        search that only varies generation parameters then trains one VAE per
+        fold instead of one per grid point. Needs an int ``random_state`` to
+        hit the cache.
+
     random_state : int, RandomState instance or None, default=None
         Seeds the VAE's training and the generation; the same seed gives the
         same output on the CPU, without touching global random states.
@@ -216,6 +223,7 @@ class VAEAugmenter(BaseLatentAugmenter):
         **BaseLatentAugmenter._parameter_constraints,
         **{name: rule for name, rule in VAE._parameter_constraints.items()},
         "vae": [HasMethods(["transform", "inverse_transform"]), None],
+        "memory": [None, str, HasMethods(["cache"])],
     }
 
     def __init__(
@@ -241,6 +249,7 @@ class VAEAugmenter(BaseLatentAugmenter):
         callbacks: list | None = None,
         device: str = "auto",
         verbose: int = 0,
+        memory=None,
         random_state=None,
     ):
         self.vae = vae
@@ -263,6 +272,7 @@ class VAEAugmenter(BaseLatentAugmenter):
         self.callbacks = callbacks
         self.device = device
         self.verbose = verbose
+        self.memory = memory
         self.random_state = random_state
 
     def _fit_encoder(self, X, y, sample_shape, rng):
@@ -272,7 +282,8 @@ class VAEAugmenter(BaseLatentAugmenter):
         }
         if self.vae is None:
             X_vae = X if sample_shape is None else X.reshape(len(X), *sample_shape)
-            self.vae_ = VAE(**vae_params, random_state=vae_seed).fit(X_vae)
+            cached_fit = check_memory(self.memory).cache(fit_vae)
+            self.vae_ = cached_fit(VAE(**vae_params, random_state=vae_seed), X_vae)
             return
         vae = self.vae.estimator if isinstance(self.vae, FrozenEstimator) else self.vae
         try:

@@ -70,6 +70,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="score on the validation set to choose settings (default: %(default)s)",
     )
     reproduce.add_argument("--max-epochs", type=_positive_int, help="cap on VAE epochs")
+    reproduce.add_argument(
+        "--cache-dir", help="cache trained VAEs here and reuse them across runs (joblib.Memory)"
+    )
     reproduce.add_argument("--no-figures", action="store_true", help="skip the figures")
 
     commands.add_parser("protocols", help="list the protocols")
@@ -165,6 +168,7 @@ def reproduce(args) -> None:
         data_home=args.data_home,
         vae_params=vae_params,
         vae_store=vaes,
+        memory=args.cache_dir,
         log=_log,
     )
     name = protocol.name if args.evaluate_on == "test" else f"{protocol.name}-validation"

@@ -287,6 +287,15 @@ class VAE(TorchStateMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         return tags
 
 
+def fit_vae(vae: VAE, X) -> VAE:
+    """Fit ``vae`` on ``X`` and return it.
+
+    A module-level function so that :class:`joblib.Memory` can cache fitted
+    VAEs, keyed on the VAE's parameters and the content of ``X``.
+    """
+    return vae.fit(X)
+
+
 def _float_dtype(X: np.ndarray) -> type:
     return np.float32 if X.dtype == np.float32 else np.float64
 
