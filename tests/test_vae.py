@@ -183,3 +183,13 @@ def test_fit_does_not_modify_its_input(digits):
     X = digits[0].copy()
     VAE(**FAST, random_state=0).fit(X)
     np.testing.assert_array_equal(X, digits[0])
+
+
+def test_kl_weight_scales_the_kl_in_the_objective(digits):
+    vae = VAE(**FAST, kl_weight=0.25, random_state=0).fit(digits[0])
+    for record in vae.history_:
+        assert record["train_loss"] == pytest.approx(
+            record["train_reconstruction"] + 0.25 * record["train_kl"]
+        )
+    with pytest.raises(ValueError, match="'kl_weight' parameter"):
+        VAE(kl_weight=-1.0).fit(digits[0])

@@ -39,6 +39,12 @@ VAE_PARAMETERS = """image_shape : tuple of int, default=None
     hidden_units : int, default=1024
         Width of the fully connected hidden layer of encoder and decoder.
 
+    kl_weight : float, default=1.0
+        Weight of the KL divergence in the training objective; 1 is the ELBO
+        (the paper). Smaller values (a beta-VAE with beta < 1) keep more
+        information in the latent code and give sharper decodes, which small
+        images (e.g. 8x8) need to avoid posterior collapse.
+
     max_epochs : int, default=100
         Largest number of passes over the training data.
 

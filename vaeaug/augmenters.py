@@ -241,6 +241,7 @@ class VAEAugmenter(BaseLatentAugmenter):
         architecture: str = "auto",
         conv_channels: tuple[int, ...] = (16, 8),
         hidden_units: int = 1024,
+        kl_weight: float = 1.0,
         max_epochs: int = 100,
         batch_size: int = 128,
         learning_rate: float = 1e-3,
@@ -264,6 +265,7 @@ class VAEAugmenter(BaseLatentAugmenter):
         self.architecture = architecture
         self.conv_channels = conv_channels
         self.hidden_units = hidden_units
+        self.kl_weight = kl_weight
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.learning_rate = learning_rate

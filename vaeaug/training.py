@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import math
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 import torch
@@ -136,9 +136,10 @@ def train_module(
     max_epochs: int,
     batch_size: int,
     learning_rate: float,
+    term_weights: Mapping[str, float] | None = None,
     callbacks: Sequence[Callback] = (),
 ) -> list[dict]:
-    """Train ``module`` in place with Adam by minimising the sum of ``loss_terms``.
+    """Train ``module`` in place with Adam by minimising the weighted sum of ``loss_terms``.
 
     Parameters
     ----------
@@ -154,15 +155,18 @@ def train_module(
         Evaluated after each epoch in evaluation mode when given.
     max_epochs, batch_size, learning_rate : int, int, float
         Adam's schedule.
+    term_weights : mapping of str to float, default=None
+        Weight of each named term in the objective (1 when not given).
     callbacks : sequence of Callback
         Called in order; any of them can stop training.
 
     Returns
     -------
     history : list of dict
-        One entry per epoch: ``epoch``, ``train_<term>``, ``train_loss`` and,
-        with validation data, ``valid_<term>`` and ``valid_loss`` (means per
-        sample), and ``duration`` in seconds.
+        One entry per epoch: ``epoch``, ``train_<term>`` (unweighted),
+        ``train_loss`` (the weighted objective) and, with validation data,
+        ``valid_<term>`` and ``valid_loss`` (means per sample), and
+        ``duration`` in seconds.
 
     Raises
     ------
@@ -170,6 +174,7 @@ def train_module(
         When the training loss becomes NaN or infinite.
     """
     optimizer = torch.optim.Adam(module.parameters(), lr=learning_rate)
+    weights = dict(term_weights or {})
     history: list[dict] = []
     for callback in callbacks:
         callback.on_train_begin(module)
@@ -183,13 +188,13 @@ def train_module(
         for index in _batches(order, batch_size):
             terms = loss_terms(module, *(tensor[index] for tensor in train_data))
             optimizer.zero_grad(set_to_none=True)
-            sum(terms.values()).backward()
+            sum(weights.get(name, 1.0) * value for name, value in terms.items()).backward()
             optimizer.step()
             for name, value in terms.items():
                 totals[name] = totals.get(name, 0.0) + value.detach() * len(index)
         record = {
             "epoch": epoch,
-            **_with_total("train", {k: v.item() / n_train for k, v in totals.items()}),
+            **_with_total("train", {k: v.item() / n_train for k, v in totals.items()}, weights),
         }
         if not math.isfinite(record["train_loss"]):
             raise FloatingPointError(
@@ -197,9 +202,8 @@ def train_module(
                 f"{record['train_loss']}. Try a smaller learning_rate or check the input scale."
             )
         if valid_data is not None:
-            record.update(
-                _with_total("valid", evaluate(module, loss_terms, valid_data, batch_size))
-            )
+            valid_terms = evaluate(module, loss_terms, valid_data, batch_size)
+            record.update(_with_total("valid", valid_terms, weights))
         record["duration"] = time.perf_counter() - started
         history.append(record)
         if any([bool(callback.on_epoch_end(module, history)) for callback in callbacks]):
@@ -210,9 +214,9 @@ def train_module(
     return history
 
 
-def _with_total(prefix: str, terms: dict[str, float]) -> dict[str, float]:
+def _with_total(prefix: str, terms: dict[str, float], weights: Mapping[str, float]) -> dict:
     record = {f"{prefix}_{name}": value for name, value in terms.items()}
-    record[f"{prefix}_loss"] = sum(terms.values())
+    record[f"{prefix}_loss"] = sum(weights.get(name, 1.0) * v for name, v in terms.items())
     return record
 
 

@@ -93,6 +93,7 @@ class VAE(TorchStateMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         "architecture": [StrOptions({"auto", "conv", "dense"})],
         "conv_channels": ["array-like"],
         "hidden_units": [Interval(Integral, 1, None, closed="left")],
+        "kl_weight": [Interval(Real, 0, None, closed="left")],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
@@ -112,6 +113,7 @@ class VAE(TorchStateMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         architecture: str = "auto",
         conv_channels: tuple[int, ...] = (16, 8),
         hidden_units: int = 1024,
+        kl_weight: float = 1.0,
         max_epochs: int = 100,
         batch_size: int = 128,
         learning_rate: float = 1e-3,
@@ -127,6 +129,7 @@ class VAE(TorchStateMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         self.architecture = architecture
         self.conv_channels = conv_channels
         self.hidden_units = hidden_units
+        self.kl_weight = kl_weight
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.learning_rate = learning_rate
@@ -181,6 +184,7 @@ class VAE(TorchStateMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
             max_epochs=self.max_epochs,
             batch_size=self.batch_size,
             learning_rate=self.learning_rate,
+            term_weights={"kl": self.kl_weight},
         )
         return self
 
