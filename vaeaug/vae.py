@@ -205,11 +205,10 @@ class VAE(TorchStateMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         check_is_fitted(self)
         X_2d, _ = flatten_samples(X)
         X_2d = validate_data(self, X_2d, reset=False, dtype="numeric")
-        x = self._to_tensor(X_2d)
         with torch.no_grad():
             means = [
-                self.module_.encode(x[i : i + INFERENCE_BATCH_SIZE])[0].cpu()
-                for i in range(0, len(x), INFERENCE_BATCH_SIZE)
+                self.module_.encode(self._to_tensor(X_2d[i : i + INFERENCE_BATCH_SIZE]))[0].cpu()
+                for i in range(0, len(X_2d), INFERENCE_BATCH_SIZE)
             ]
         return torch.cat(means).numpy().astype(_float_dtype(X_2d), copy=False)
 
@@ -287,7 +286,6 @@ class VAE(TorchStateMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
-        tags.non_deterministic = False
         return tags
 
 
