@@ -112,3 +112,21 @@ def test_cli_reports_missing_data_cleanly(tmp_path, capsys, monkeypatch):
     code = main(["reproduce", "mnist-restricted", "--data-home", str(tmp_path), "--no-figures"])
     assert code == 1
     assert "vaeaug: error:" in capsys.readouterr().err
+
+
+def test_vae_seed_shares_one_vae_across_repetitions(tmp_path):
+    vaes = {}
+    run_protocol(
+        PROTOCOLS["digits"],
+        seeds=[0, 1],
+        methods=["noise"],
+        competitors=[],
+        vae_seed=5,
+        vae_store=vaes,
+        memory=str(tmp_path),
+        log=lambda _: None,
+        **QUICK,
+    )
+    first, second = vaes[0, 2], vaes[1, 2]
+    assert first.random_state == second.random_state == 5
+    assert (first.module_.head.mean.weight == second.module_.head.mean.weight).all()

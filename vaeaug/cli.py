@@ -73,6 +73,12 @@ def build_parser() -> argparse.ArgumentParser:
     reproduce.add_argument(
         "--cache-dir", help="cache trained VAEs here and reuse them across runs (joblib.Memory)"
     )
+    reproduce.add_argument(
+        "--vae-seed",
+        type=int,
+        help="train one VAE per latent size with this seed for all --seeds "
+        "(default: one VAE per seed)",
+    )
     reproduce.add_argument("--no-figures", action="store_true", help="skip the figures")
 
     commands.add_parser("protocols", help="list the protocols")
@@ -169,6 +175,7 @@ def reproduce(args) -> None:
         vae_params=vae_params,
         vae_store=vaes,
         memory=args.cache_dir,
+        vae_seed=args.vae_seed,
         log=_log,
     )
     name = protocol.name if args.evaluate_on == "test" else f"{protocol.name}-validation"

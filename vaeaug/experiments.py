@@ -307,6 +307,7 @@ def run_protocol(
     vae_params: dict | None = None,
     vae_store: dict | None = None,
     memory=None,
+    vae_seed: int | None = None,
     log: Callable[[str], None] = print,
 ) -> list[dict]:
     """Run every cell of a protocol and return one result row per score.
@@ -332,6 +333,11 @@ def run_protocol(
     memory : str, joblib.Memory or None, default=None
         Cache of trained VAEs shared across runs and protocols (MNIST's full
         and restricted protocols train the same VAEs).
+    vae_seed : int, default=None
+        ``None`` trains the VAE of each repetition with that repetition's
+        seed. An int trains one VAE per latent size, with this seed, for all
+        repetitions: right where the unlabelled set does not depend on the
+        seed (MNIST), so repetitions vary the labelled draw and the classifiers.
     log : callable
         Receives one line per step (progress).
 
@@ -369,6 +375,7 @@ def run_protocol(
             tuple(competitors),
             {**protocol.vae_params, **(vae_params or {})},
             memory,
+            vae_seed,
             prefix,
             log,
         ):
@@ -409,7 +416,9 @@ def _score(classifier, X_train, y_train, X_eval, y_eval) -> dict:
     )
 
 
-def _augmented_sets(data, seed, latent_dims, methods, competitors, vae_params, memory, prefix, log):
+def _augmented_sets(
+    data, seed, latent_dims, methods, competitors, vae_params, memory, vae_seed, prefix, log
+):
     """Yield ``(augmenter, X, y, seconds, extra_fields)`` for every training set of a seed."""
     yield "none", data.X_train, data.y_train, 0.0, {"vae_seconds": None}
     for name in competitors:
@@ -421,7 +430,9 @@ def _augmented_sets(data, seed, latent_dims, methods, competitors, vae_params, m
     for latent_dim in latent_dims if methods else ():
         started = time.perf_counter()
         vae = check_memory(memory).cache(fit_vae)(
-            VAE(latent_dim, **{"random_state": seed, **vae_params}),
+            VAE(
+                latent_dim, **{"random_state": seed if vae_seed is None else vae_seed, **vae_params}
+            ),
             data.X_unlabelled.reshape(-1, *data.image_shape),
         )
         vae_seconds = sum(record["duration"] for record in vae.history_)
