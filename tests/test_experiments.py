@@ -1,9 +1,17 @@
 import csv
 
+import numpy as np
 import pytest
 
+from vaeaug import VAE
 from vaeaug.cli import main
-from vaeaug.experiments import PROTOCOLS, make_classifier, make_competitor, run_protocol
+from vaeaug.experiments import (
+    PROTOCOLS,
+    Protocol,
+    make_classifier,
+    make_competitor,
+    run_protocol,
+)
 from vaeaug.report import markdown_table, paper_comparison, summarize
 
 QUICK = dict(latent_dims=[2], classifiers=["knn"], vae_params={"max_epochs": 1, "hidden_units": 16})
@@ -115,18 +123,32 @@ def test_cli_reports_missing_data_cleanly(tmp_path, capsys, monkeypatch):
 
 
 def test_vae_seed_shares_one_vae_across_repetitions(tmp_path):
-    vaes = {}
-    run_protocol(
-        PROTOCOLS["digits"],
-        seeds=[0, 1],
-        methods=["noise"],
-        competitors=[],
-        vae_seed=5,
-        vae_store=vaes,
-        memory=str(tmp_path),
-        log=lambda _: None,
-        **QUICK,
-    )
-    first, second = vaes[0, 2], vaes[1, 2]
-    assert first.random_state == second.random_state == 5
-    assert (first.module_.head.mean.weight == second.module_.head.mean.weight).all()
+    digits = PROTOCOLS["digits"]
+
+    def load_fixed_pool(data_home, seed):  # like MNIST: the unlabelled set is fixed
+        data = digits.load(data_home, 0)
+        rows = np.random.RandomState(seed).choice(len(data.X_train), 80, replace=False)
+        data.X_train, data.y_train = data.X_train[rows], data.y_train[rows]
+        return data
+
+    fitted = []
+    protocol = Protocol("pool", "fixed pool", load_fixed_pool, (2,))
+    original_fit = VAE.fit
+
+    def counting_fit(self, X, y=None):
+        fitted.append(self.random_state)
+        return original_fit(self, X)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(VAE, "fit", counting_fit)
+        run_protocol(
+            protocol,
+            seeds=[0, 1],
+            methods=["noise"],
+            competitors=[],
+            vae_seed=5,
+            memory=str(tmp_path),
+            log=lambda _: None,
+            **QUICK,
+        )
+    assert fitted == [5]  # trained once, with the shared seed

@@ -338,6 +338,7 @@ def run_protocol(
         seed. An int trains one VAE per latent size, with this seed, for all
         repetitions: right where the unlabelled set does not depend on the
         seed (MNIST), so repetitions vary the labelled draw and the classifiers.
+        With ``memory`` that VAE is trained once.
     log : callable
         Receives one line per step (progress).
 
