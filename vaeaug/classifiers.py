@@ -19,7 +19,7 @@ from torch.nn import functional as F
 from ._input import standard_scaling
 from ._torch_state import TorchStateMixin
 from .callbacks import EarlyStopping, ProgressBar
-from .training import fit_module, resolve_device
+from .training import INFERENCE_BATCH_SIZE, fit_module, resolve_device
 
 
 def build_mlp(
@@ -198,7 +198,10 @@ class MLPClassifier(TorchStateMixin, ClassifierMixin, BaseEstimator):
         X = validate_data(self, X, reset=False)
         with torch.no_grad():
             logits = torch.cat(
-                [self.module_(chunk) for chunk in torch.split(self._to_tensor(X), 4096)]
+                [
+                    self.module_(self._to_tensor(X[start : start + INFERENCE_BATCH_SIZE]))
+                    for start in range(0, len(X), INFERENCE_BATCH_SIZE)
+                ]
             )
         return torch.softmax(logits, dim=1).cpu().numpy().astype(np.float64)
 

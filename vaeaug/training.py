@@ -17,6 +17,9 @@ from .callbacks import Callback
 #: batch); their sum is minimised.
 LossTerms = Callable[..., dict[str, torch.Tensor]]
 
+#: Samples per forward pass at inference (bounds peak memory).
+INFERENCE_BATCH_SIZE = 2048
+
 
 def resolve_device(device: str) -> torch.device:
     """Turn the ``device`` parameter into a :class:`torch.device`."""

@@ -18,10 +18,7 @@ from ._input import flatten_samples, resolve_image_shape, standard_scaling
 from ._torch_state import TorchStateMixin
 from .callbacks import EarlyStopping, ProgressBar
 from .network import ConvVAE, DenseVAE, elbo_terms
-from .training import fit_module, resolve_device
-
-#: Samples per forward pass when encoding or decoding (bounds peak memory).
-INFERENCE_BATCH_SIZE = 2048
+from .training import INFERENCE_BATCH_SIZE, fit_module, resolve_device
 
 
 @substitute(vae_parameters=VAE_PARAMETERS)
