@@ -1,8 +1,12 @@
 """Grid search over the latent size and the generation method, with three classifiers.
 
 Prints one table of cross-validated accuracy per classifier, then the test
-accuracy of the best setting. Takes a few minutes on a laptop CPU.
+accuracy of the best setting. ``memory=`` caches the trained VAEs: a VAE is
+trained once per fold and latent size and reused across methods and
+classifiers (at most 12 trainings instead of 84). Takes a few minutes on a laptop CPU.
 """
+
+import tempfile
 
 from imblearn.pipeline import Pipeline
 from sklearn.datasets import load_digits
@@ -26,8 +30,10 @@ classifiers = {
     "kNN": KNeighborsClassifier(),
     "MLP": MLPClassifier(hidden_layer_sizes=(256,), max_iter=500, random_state=0),
 }
+cache = tempfile.TemporaryDirectory()
 for name, classifier in classifiers.items():
-    pipe = Pipeline([("aug", VAEAugmenter(random_state=0)), ("clf", classifier)])
+    augmenter = VAEAugmenter(memory=cache.name, random_state=0)
+    pipe = Pipeline([("aug", augmenter), ("clf", classifier)])
     search = GridSearchCV(pipe, grid, cv=3, n_jobs=1).fit(X_train, y_train)
     print(f"\n{name}: 3-fold accuracy on {len(X_train)} labelled digits")
     print(f"{'latent_dim':>10}  {'method':<14} {'mean':>6} {'std':>6}")
@@ -44,3 +50,4 @@ for name, classifier in classifiers.items():
         f"test accuracy {search.score(X_test, y_test):.3f} "
         f"(no augmentation: {classifier.fit(X_train, y_train).score(X_test, y_test):.3f})"
     )
+cache.cleanup()

@@ -162,9 +162,11 @@ def test_vae_augmenter_returns_originals_first_and_unchanged(digits):
     assert X_res[300:].min() >= 0 and X_res[300:].max() <= 16
 
 
-def test_decoded_samples_are_the_vae_decoding_of_the_latent_formula(digits):
+# 8 new samples for each of 300 originals are 2,400 rows: decoded in two chunks.
+@pytest.mark.parametrize("n_per_sample", [3, 8])
+def test_decoded_samples_are_the_vae_decoding_of_the_latent_formula(digits, n_per_sample):
     X, y = digits
-    sampler = VAEAugmenter(**FAST, random_state=0)
+    sampler = VAEAugmenter(**FAST, n_per_sample=n_per_sample, random_state=0)
     X_res, _ = sampler.fit_resample(X, y)
     Z = sampler.vae_.transform(X)
     new = sampler.synthetic_mask_

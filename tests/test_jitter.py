@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from vaeaug import AffineJitterAugmenter
+from vaeaug import AffineJitterAugmenter, jitter
 from vaeaug.jitter import affine_jitter
 
 
@@ -42,6 +42,14 @@ def test_sampler_changes_images_and_is_reproducible(digits):
     b, _ = AffineJitterAugmenter(random_state=0).fit_resample(X, y)
     np.testing.assert_array_equal(a, b)
     assert np.abs(a[300:] - X[np.repeat(np.arange(300), 3)]).mean() > 0.5
+
+
+def test_output_does_not_depend_on_the_chunk_size(digits, monkeypatch):
+    X, y = digits
+    whole, _ = AffineJitterAugmenter(random_state=0).fit_resample(X, y)
+    monkeypatch.setattr(jitter, "BATCH_SIZE", 7)
+    chunked, _ = AffineJitterAugmenter(random_state=0).fit_resample(X, y)
+    np.testing.assert_array_equal(chunked, whole)
 
 
 def test_non_square_width_needs_an_image_shape():

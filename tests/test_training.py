@@ -6,7 +6,7 @@ import torch
 
 from vaeaug.callbacks import Callback, EarlyStopping
 from vaeaug.network import DenseVAE, elbo_terms
-from vaeaug.training import seeded_torch, split_validation, train_module
+from vaeaug.training import cosine_with_warmup, seeded_torch, split_validation, train_module
 
 GAUSSIAN = functools.partial(elbo_terms, likelihood="gaussian")
 
@@ -53,6 +53,38 @@ def test_training_reduces_the_loss():
     )
     assert history[-1]["train_loss"] < 0.5 * history[0]["train_loss"]
     assert "valid_loss" not in history[-1]
+
+
+@pytest.mark.parametrize("schedule", ["constant", "cosine"])
+def test_learning_rate_schedule(schedule):
+    history = train_module(
+        DenseVAE(4, 2, 16),
+        GAUSSIAN,
+        (_data(),),
+        None,
+        max_epochs=4,
+        batch_size=16,
+        learning_rate=1e-3,
+        learning_rate_schedule=schedule,
+    )
+    rates = [record["learning_rate"] for record in history]
+    if schedule == "constant":
+        assert rates == [1e-3] * 4
+    else:
+        # Warm-up ends with the first epoch (4 steps), then a half cosine over 12 steps.
+        assert rates[0] == pytest.approx(1e-3)
+        assert rates == sorted(rates, reverse=True)
+        assert 0 < rates[-1] < 0.05e-3
+
+
+def test_cosine_with_warmup_shape():
+    factor = cosine_with_warmup(warmup_steps=10, total_steps=110)
+    values = [factor(step) for step in range(110)]
+    assert values[:10] == pytest.approx([(i + 1) / 10 for i in range(10)])
+    assert values[10] == 1.0
+    assert values[60] == pytest.approx(0.5)
+    assert values[10:] == sorted(values[10:], reverse=True)
+    assert 0 < values[-1] < 1e-3
 
 
 class _Scripted(Callback):

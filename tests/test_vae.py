@@ -152,6 +152,7 @@ def test_unpickles_on_a_machine_without_cuda(digits, monkeypatch):
         ({"latent_dim": 0}, np.ones((5, 4)), "latent_dim"),
         ({"architecture": "resnet"}, np.ones((5, 4)), "architecture"),
         ({"learning_rate": -1.0}, np.ones((5, 4)), "learning_rate"),
+        ({"learning_rate_schedule": "step"}, np.ones((5, 4)), "learning_rate_schedule"),
         ({"validation_fraction": 1.0}, np.ones((5, 4)), "validation_fraction"),
         ({"conv_channels": ()}, np.ones((5, 64)), "conv_channels"),
         ({"conv_channels": (16, -2)}, np.ones((5, 64)), "conv_channels"),

@@ -28,10 +28,13 @@ class BaseAugmenter(BaseOverSampler):
 
     - ``_fit_generator(X, y, sample_shape, random_state)``: learn what the
       generation needs (called by ``fit`` and ``fit_resample``);
-    - ``_make_samples(X, y, counts, random_state)``: return ``X_new`` (rows
-      in the features of ``X``), ``base`` (the original each row comes from)
-      and ``partner`` (the neighbour it was paired with, or -1), making
-      ``counts[i]`` samples from row ``i`` unless documented otherwise.
+    - ``_make_samples(X, y, counts, random_state)``: return ``base`` (the
+      original each new row comes from), ``partner`` (the neighbour it was
+      paired with, or -1) and ``chunks``, an iterable of 2-D arrays whose
+      rows, in the features of ``X``, are the new samples in the order of
+      ``base``; making ``counts[i]`` samples from row ``i`` unless documented
+      otherwise. Each chunk is copied into the output as it comes, so a
+      generator of chunks bounds the memory needed beyond the output.
 
     Warning: this class should not be used directly.
     """
@@ -115,12 +118,22 @@ class BaseAugmenter(BaseOverSampler):
     def _fit_resample(self, X, y, random_state):
         """Make the synthetic samples and append them to the originals."""
         counts = spread_counts(y, self.sampling_strategy_, random_state)
-        X_new, base, partner = self._make_samples(X, y, counts, random_state)
-        X_new = _cast_like(X_new.reshape(len(base), X.shape[1]), X)
+        base, partner, chunks = self._make_samples(X, y, counts, random_state)
+        X_res = np.empty((len(X) + len(base), X.shape[1]), dtype=X.dtype)
+        X_res[: len(X)] = X
+        filled = len(X)
+        for chunk in chunks:
+            chunk = chunk.reshape(len(chunk), X.shape[1])
+            X_res[filled : filled + len(chunk)] = _cast_like(chunk, X)
+            filled += len(chunk)
+        if filled != len(X_res):  # would leave uninitialised rows
+            raise RuntimeError(
+                f"{type(self).__name__} made {filled - len(X)} samples, not {len(base)}."
+            )
         self.sample_indices_ = np.concatenate([np.arange(len(X)), base])
         self.neighbor_indices_ = np.concatenate([np.full(len(X), -1), partner])
         self.synthetic_mask_ = np.arange(len(self.sample_indices_)) >= len(X)
-        return np.concatenate([X, X_new]), np.concatenate([y, y[base]])
+        return X_res, np.concatenate([y, y[base]])
 
     def _fit_generator(self, X, y, sample_shape, random_state):
         pass

@@ -51,8 +51,14 @@ VAE_PARAMETERS = """image_shape : tuple of int, default=None
     batch_size : int, default=128
         Mini-batch size.
 
-    learning_rate : float, default=1e-3
-        Adam's learning rate.
+    learning_rate : float, default=2e-3
+        Adam's (peak) learning rate.
+
+    learning_rate_schedule : {"constant", "cosine"}, default="cosine"
+        ``"cosine"`` warms the learning rate up over the first epoch, then
+        decays it to zero along a half cosine ending at ``max_epochs``: the
+        loss falls faster than with ``"constant"``, and ``max_epochs`` sets
+        the length of training.
 
     validation_fraction : float, default=0.1
         Fraction of the samples held out to monitor the reconstruction loss

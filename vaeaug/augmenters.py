@@ -8,6 +8,7 @@ from numbers import Integral, Real
 import numpy as np
 from imblearn.utils import check_neighbors_object
 from sklearn.frozen import FrozenEstimator
+from sklearn.utils import gen_batches
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, check_memory
 
@@ -20,6 +21,7 @@ from .generators import (
     interpolate,
     pair_with_neighbors,
 )
+from .training import INFERENCE_BATCH_SIZE
 from .vae import VAE, fit_vae
 
 _NEIGHBOR_METHODS = {"interpolation": interpolate, "extrapolation": extrapolate}
@@ -28,8 +30,10 @@ _NEIGHBOR_METHODS = {"interpolation": interpolate, "extrapolation": extrapolate}
 class BaseLatentAugmenter(BaseAugmenter):
     """Base class: generation in a latent space; subclasses map samples to latents.
 
-    Subclasses implement ``_fit_encoder(X, y, sample_shape, rng)``, ``_encode``
-    and ``_decode``. Warning: this class should not be used directly.
+    Subclasses implement ``_fit_encoder(X, y, sample_shape, rng)``,
+    ``_encode(X)`` (samples to latent vectors) and ``_decode(Z)`` (latent
+    vectors to an iterable of chunks of samples, see :class:`BaseAugmenter`).
+    Warning: this class should not be used directly.
     """
 
     _parameter_constraints: dict = {
@@ -82,9 +86,7 @@ class BaseLatentAugmenter(BaseAugmenter):
                     )
             else:
                 Z_new = _NEIGHBOR_METHODS[self.method](Z[base], Z[partner], alpha=self.alpha)
-        if not len(base):
-            return X[:0], base, partner
-        return self._decode(Z_new), base, partner
+        return base, partner, self._decode(Z_new)
 
 
 @substitute(
@@ -148,7 +150,7 @@ class LatentAugmenter(BaseLatentAugmenter):
         return X
 
     def _decode(self, Z):
-        return Z
+        return [Z]
 
 
 @substitute(
@@ -244,7 +246,8 @@ class VAEAugmenter(BaseLatentAugmenter):
         kl_weight: float = 1.0,
         max_epochs: int = 100,
         batch_size: int = 128,
-        learning_rate: float = 1e-3,
+        learning_rate: float = 2e-3,
+        learning_rate_schedule: str = "cosine",
         validation_fraction: float = 0.1,
         patience: int | None = 5,
         callbacks: list | None = None,
@@ -269,6 +272,7 @@ class VAEAugmenter(BaseLatentAugmenter):
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.learning_rate = learning_rate
+        self.learning_rate_schedule = learning_rate_schedule
         self.validation_fraction = validation_fraction
         self.patience = patience
         self.callbacks = callbacks
@@ -316,4 +320,6 @@ class VAEAugmenter(BaseLatentAugmenter):
         return self.vae_.transform(X.reshape(len(X), *self.vae_.input_shape_))
 
     def _decode(self, Z):
-        return self.vae_.inverse_transform(Z)
+        # Chunk by chunk, so that only the output holds all decoded samples.
+        for rows in gen_batches(len(Z), INFERENCE_BATCH_SIZE):
+            yield self.vae_.inverse_transform(Z[rows])

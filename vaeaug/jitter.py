@@ -6,6 +6,7 @@ from numbers import Real
 
 import numpy as np
 import torch
+from sklearn.utils import gen_batches
 from sklearn.utils._param_validation import Interval
 from torch.nn import functional as F
 
@@ -13,9 +14,12 @@ from ._base import ATTRIBUTES_DOC, BaseAugmenter
 from ._docstrings import AMOUNT_PARAMETERS, substitute
 from ._input import resolve_image_shape
 
+#: Images transformed at once (bounds memory).
+BATCH_SIZE = 4096
+
 
 def affine_jitter(
-    images: np.ndarray, angles: np.ndarray, shifts: np.ndarray, *, batch_size: int = 4096
+    images: np.ndarray, angles: np.ndarray, shifts: np.ndarray, *, batch_size: int = BATCH_SIZE
 ) -> np.ndarray:
     """Rotate images about their centre and shift them, with bilinear interpolation.
 
@@ -122,5 +126,8 @@ class AffineJitterAugmenter(BaseAugmenter):
         base = np.repeat(np.arange(len(X)), counts)
         angles = random_state.uniform(-self.max_rotation, self.max_rotation, len(base))
         shifts = random_state.uniform(-self.max_shift, self.max_shift, (len(base), 2))
-        images = X[base].reshape(len(base), *self.image_shape_)
-        return affine_jitter(images, angles, shifts), base, np.full(len(base), -1)
+        chunks = (
+            affine_jitter(X[base[rows]].reshape(-1, *self.image_shape_), angles[rows], shifts[rows])
+            for rows in gen_batches(len(base), BATCH_SIZE)
+        )
+        return base, np.full(len(base), -1), chunks

@@ -139,6 +139,7 @@ def train_module(
     max_epochs: int,
     batch_size: int,
     learning_rate: float,
+    learning_rate_schedule: str = "constant",
     term_weights: Mapping[str, float] | None = None,
     callbacks: Sequence[Callback] = (),
 ) -> list[dict]:
@@ -158,6 +159,10 @@ def train_module(
         Evaluated after each epoch in evaluation mode when given.
     max_epochs, batch_size, learning_rate : int, int, float
         Adam's schedule.
+    learning_rate_schedule : {"constant", "cosine"}, default="constant"
+        ``"cosine"`` warms the learning rate up linearly over the first
+        epoch, then decays it to zero along a half cosine that ends with
+        epoch ``max_epochs`` (see :func:`cosine_with_warmup`).
     term_weights : mapping of str to float, default=None
         Weight of each named term in the objective (1 when not given).
     callbacks : sequence of Callback
@@ -166,7 +171,8 @@ def train_module(
     Returns
     -------
     history : list of dict
-        One entry per epoch: ``epoch``, ``train_<term>`` (unweighted),
+        One entry per epoch: ``epoch``, ``learning_rate`` (that of the
+        epoch's last step), ``train_<term>`` (unweighted),
         ``train_loss`` (the weighted objective) and, with validation data,
         ``valid_<term>`` and ``valid_loss`` (means per sample), and
         ``duration`` in seconds.
@@ -177,11 +183,17 @@ def train_module(
         When the training loss becomes NaN or infinite.
     """
     optimizer = torch.optim.Adam(module.parameters(), lr=learning_rate)
+    n_train = len(train_data[0])
+    steps_per_epoch = len(_batches(torch.arange(n_train), batch_size))
+    scheduler = None
+    if learning_rate_schedule == "cosine":
+        scheduler = torch.optim.lr_scheduler.LambdaLR(
+            optimizer, cosine_with_warmup(steps_per_epoch, max_epochs * steps_per_epoch)
+        )
     weights = dict(term_weights or {})
     history: list[dict] = []
     for callback in callbacks:
         callback.on_train_begin(module)
-    n_train = len(train_data[0])
     device = train_data[0].device
     for epoch in range(1, max_epochs + 1):
         started = time.perf_counter()
@@ -192,11 +204,15 @@ def train_module(
             terms = loss_terms(module, *(tensor[index] for tensor in train_data))
             optimizer.zero_grad(set_to_none=True)
             sum(weights.get(name, 1.0) * value for name, value in terms.items()).backward()
+            rate = optimizer.param_groups[0]["lr"]
             optimizer.step()
+            if scheduler is not None:
+                scheduler.step()
             for name, value in terms.items():
                 totals[name] = totals.get(name, 0.0) + value.detach() * len(index)
         record = {
             "epoch": epoch,
+            "learning_rate": rate,
             **_with_total("train", {k: v.item() / n_train for k, v in totals.items()}, weights),
         }
         if not math.isfinite(record["train_loss"]):
@@ -215,6 +231,25 @@ def train_module(
         callback.on_train_end(module, history)
     module.eval()
     return history
+
+
+def cosine_with_warmup(warmup_steps: int, total_steps: int) -> Callable[[int], float]:
+    """Learning-rate factor of step ``i``: linear warm-up, then a half cosine to zero.
+
+    Examples
+    --------
+    >>> factor = cosine_with_warmup(warmup_steps=2, total_steps=6)
+    >>> [round(factor(i), 2) for i in range(6)]
+    [0.5, 1.0, 1.0, 0.85, 0.5, 0.15]
+    """
+
+    def factor(step: int) -> float:
+        if step < warmup_steps:
+            return (step + 1) / warmup_steps
+        progress = (step - warmup_steps) / max(1, total_steps - warmup_steps)
+        return 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
+
+    return factor
 
 
 def _with_total(prefix: str, terms: dict[str, float], weights: Mapping[str, float]) -> dict:

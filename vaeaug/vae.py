@@ -94,6 +94,7 @@ class VAE(TorchStateMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "learning_rate_schedule": [StrOptions({"constant", "cosine"})],
         "validation_fraction": [Interval(Real, 0, 1, closed="left")],
         "patience": [Interval(Integral, 1, None, closed="left"), None],
         "callbacks": [list, None],
@@ -113,7 +114,8 @@ class VAE(TorchStateMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         kl_weight: float = 1.0,
         max_epochs: int = 100,
         batch_size: int = 128,
-        learning_rate: float = 1e-3,
+        learning_rate: float = 2e-3,
+        learning_rate_schedule: str = "cosine",
         validation_fraction: float = 0.1,
         patience: int | None = 5,
         callbacks: list | None = None,
@@ -130,6 +132,7 @@ class VAE(TorchStateMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.learning_rate = learning_rate
+        self.learning_rate_schedule = learning_rate_schedule
         self.validation_fraction = validation_fraction
         self.patience = patience
         self.callbacks = callbacks
@@ -181,6 +184,7 @@ class VAE(TorchStateMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
             max_epochs=self.max_epochs,
             batch_size=self.batch_size,
             learning_rate=self.learning_rate,
+            learning_rate_schedule=self.learning_rate_schedule,
             term_weights={"kl": self.kl_weight},
         )
         return self
@@ -265,12 +269,17 @@ class VAE(TorchStateMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         self.pixel_max_ = 1.0 if high <= 1 else float(high)
 
     def _to_tensor(self, X: np.ndarray) -> torch.Tensor:
-        """Scale like the training data and move to the device, in network layout."""
+        """Scale like the training data and move to the device, in network layout.
+
+        Rows are made C-contiguous: kernels differ with the memory layout, and
+        results must not depend on it (a DataFrame's values are F-ordered).
+        """
         if self.image_shape_ is not None:
             x = np.clip(X / self.pixel_max_, 0.0, 1.0, dtype=np.float32)
-            return torch.from_numpy(x).to(self.device_).view(-1, *self.image_shape_)
-        x = ((X - self.mean_) / self.scale_).astype(np.float32)
-        return torch.from_numpy(x).to(self.device_)
+        else:
+            x = ((X - self.mean_) / self.scale_).astype(np.float32)
+        x = torch.from_numpy(np.ascontiguousarray(x)).to(self.device_)
+        return x if self.image_shape_ is None else x.view(-1, *self.image_shape_)
 
     def _make_callbacks(self, has_validation: bool) -> list:
         callbacks = []

@@ -1,0 +1,76 @@
+"""Benchmark 3: a GridSearchCV over generation method and latent size, with and without caching.
+
+Restricted MNIST (1,000 labelled training images drawn at random), a
+pipeline of ``VAEAugmenter`` and a kNN classifier, 3 methods x 2 latent sizes
+x 3 folds, refit on the whole labelled set. Run once with ``memory=None``
+(every candidate trains its own VAE) and once with a joblib cache
+(``memory=``), counting the VAEs actually trained in each.
+
+    python benchmarks/grid_search.py
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+
+import numpy as np
+from _common import describe_machine, parser
+from imblearn.pipeline import Pipeline
+from sklearn.model_selection import GridSearchCV
+from sklearn.neighbors import KNeighborsClassifier
+
+from vaeaug import VAEAugmenter
+from vaeaug.callbacks import Callback
+from vaeaug.datasets import load_mnist
+
+GRID = {"aug__method": ["noise", "interpolation", "extrapolation"], "aug__latent_dim": [10, 20]}
+
+
+class CountTrainings(Callback):
+    """Counts VAE trainings across the copies that each fit makes of its callbacks."""
+
+    count = 0
+
+    def on_train_begin(self, module):
+        type(self).count += 1
+
+
+def search(X: np.ndarray, y: np.ndarray, memory: str | None) -> tuple[float, int, dict]:
+    """Wall time, number of VAEs trained and best parameters of one grid search."""
+    CountTrainings.count = 0
+    pipeline = Pipeline(
+        [
+            ("aug", VAEAugmenter(callbacks=[CountTrainings()], memory=memory, random_state=0)),
+            ("clf", KNeighborsClassifier()),
+        ]
+    )
+    started = time.perf_counter()
+    grid = GridSearchCV(pipeline, GRID, cv=3).fit(X, y)
+    return time.perf_counter() - started, CountTrainings.count, grid.best_params_
+
+
+def main() -> None:
+    args = parser(__doc__.splitlines()[0])
+    args.add_argument("--n-labelled", type=int, default=1000)
+    args = args.parse_args()
+    print(describe_machine())
+    mnist = load_mnist(args.data_home, download_if_missing=False)
+    rows = np.random.RandomState(0).choice(len(mnist.X_train), args.n_labelled, replace=False)
+    X = mnist.X_train[rows].reshape(len(rows), -1).astype(np.float32) / 255
+    y = mnist.y_train[rows]
+    n_candidates = np.prod([len(values) for values in GRID.values()])
+    print(f"{n_candidates} candidates x 3 folds + refit, {len(X)} labelled images")
+    print("| memory | VAEs trained | wall s | best parameters |")
+    print("|---|---|---|---|")
+    results = {}
+    with tempfile.TemporaryDirectory() as cache:
+        for name, memory in [("None", None), ("joblib cache", cache)]:
+            seconds, count, best = search(X, y, memory)
+            results[name] = seconds
+            print(f"| {name} | {count} | {seconds:.1f} | {best} |", flush=True)
+    print(f"speed-up from caching: {results['None'] / results['joblib cache']:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
