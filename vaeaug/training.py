@@ -104,7 +104,8 @@ def fit_module(
     make_callbacks : callable
         ``make_callbacks(has_validation)`` returns the callbacks to train with.
     **schedule
-        ``max_epochs``, ``batch_size`` and ``learning_rate`` of :func:`train_module`.
+        ``max_epochs``, ``batch_size``, ``learning_rate`` and
+        ``learning_rate_schedule`` of :func:`train_module`.
 
     Returns
     -------

@@ -56,7 +56,8 @@ class VAE(TorchStateMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         :class:`~vaeaug.network.DenseVAE`), in evaluation mode.
     history_ : list of dict
         One entry per epoch: training and validation losses in nats per
-        sample, and the epoch's duration in seconds.
+        sample, the learning rate, and the epoch's duration in seconds (see
+        :func:`vaeaug.training.train_module`).
     image_shape_ : tuple of int or None
         ``(channels, height, width)`` of the images, or ``None`` for tables.
     input_shape_ : tuple of int
