@@ -25,11 +25,16 @@ def parser(description: str) -> argparse.ArgumentParser:
     return parser
 
 
-def mnist_images(data_home: str) -> tuple[np.ndarray, np.ndarray]:
-    """The paper's 55,000 training and 5,000 validation images, float32 in [0, 1]."""
+def mnist_images(data_home: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The paper's 55,000 training and 5,000 validation images, float32 in [0, 1],
+    and the training labels."""
     mnist = load_mnist(data_home, download_if_missing=False)
     scale = np.float32(1 / 255)
-    return mnist.X_train.astype(np.float32) * scale, mnist.X_val.astype(np.float32) * scale
+    return (
+        mnist.X_train.astype(np.float32) * scale,
+        mnist.X_val.astype(np.float32) * scale,
+        mnist.y_train,
+    )
 
 
 def describe_machine() -> str:

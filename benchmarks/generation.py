@@ -24,19 +24,18 @@ from _common import describe_machine, mnist_images, parser
 from sklearn.frozen import FrozenEstimator
 
 from vaeaug import VAE, VAEAugmenter
-from vaeaug.datasets import load_mnist
 
 METHODS = ("noise", "interpolation", "extrapolation")
 SIZES = (1_000, 55_000, 165_000)
 PER_ORIGINAL = 3
 
 
-def labelled_originals(data_home: str, n_new: int) -> tuple[np.ndarray, np.ndarray]:
-    """The first ``n_new / 3`` training images (float32, flattened) and their labels."""
-    train, _ = mnist_images(data_home)
+def labelled_originals(
+    images: np.ndarray, labels: np.ndarray, n_new: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The first ``n_new / 3`` images, flattened, and their labels."""
     n_originals = n_new // PER_ORIGINAL
-    labels = load_mnist(data_home, download_if_missing=False).y_train
-    return train[:n_originals].reshape(n_originals, -1), labels[:n_originals]
+    return images[:n_originals].reshape(n_originals, -1), labels[:n_originals]
 
 
 def augment(vae: VAE, method: str, X: np.ndarray, y: np.ndarray) -> float:
@@ -67,7 +66,8 @@ def peak_rss_child(vae_path: str, data_home: str, method: str, n_new: int) -> tu
     """
     with open(vae_path, "rb") as file:
         vae = pickle.load(file)
-    X, y = labelled_originals(data_home, n_new)
+    train, _, labels = mnist_images(data_home)
+    X, y = labelled_originals(train, labels, n_new)
     with open("/proc/self/clear_refs", "w") as clear_refs:
         clear_refs.write("5")  # resets the peak to the current RSS
     before = _status_mib("VmRSS")
@@ -81,7 +81,7 @@ def main() -> None:
     args.add_argument("--skip-throughput", action="store_true", help="measure memory only")
     args = args.parse_args()
     print(describe_machine())
-    train, _ = mnist_images(args.data_home)
+    train, _, labels = mnist_images(args.data_home)
     started = time.perf_counter()
     vae = VAE(20, max_epochs=1, random_state=0).fit(train.reshape(len(train), -1))
     print(f"VAE trained in {time.perf_counter() - started:.1f} s (1 epoch, Z=20)")
@@ -90,7 +90,7 @@ def main() -> None:
     print("|---|---|---|---|")
     for method in () if args.skip_throughput else METHODS:
         for n_new in SIZES:
-            X, y = labelled_originals(args.data_home, n_new)
+            X, y = labelled_originals(train, labels, n_new)
             seconds = statistics.median(augment(vae, method, X, y) for _ in range(args.repeats))
             print(
                 f"| {method} | {len(X) * PER_ORIGINAL:,} | {seconds:.2f} | "

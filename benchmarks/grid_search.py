@@ -15,14 +15,13 @@ import tempfile
 import time
 
 import numpy as np
-from _common import describe_machine, parser
+from _common import describe_machine, mnist_images, parser
 from imblearn.pipeline import Pipeline
 from sklearn.model_selection import GridSearchCV
 from sklearn.neighbors import KNeighborsClassifier
 
 from vaeaug import VAEAugmenter
 from vaeaug.callbacks import Callback
-from vaeaug.datasets import load_mnist
 
 GRID = {"aug__method": ["noise", "interpolation", "extrapolation"], "aug__latent_dim": [10, 20]}
 
@@ -55,10 +54,9 @@ def main() -> None:
     args.add_argument("--n-labelled", type=int, default=1000)
     args = args.parse_args()
     print(describe_machine())
-    mnist = load_mnist(args.data_home, download_if_missing=False)
-    rows = np.random.RandomState(0).choice(len(mnist.X_train), args.n_labelled, replace=False)
-    X = mnist.X_train[rows].reshape(len(rows), -1).astype(np.float32) / 255
-    y = mnist.y_train[rows]
+    images, _, labels = mnist_images(args.data_home)
+    rows = np.random.RandomState(0).choice(len(images), args.n_labelled, replace=False)
+    X, y = images[rows].reshape(len(rows), -1), labels[rows]
     n_candidates = np.prod([len(values) for values in GRID.values()])
     print(f"{n_candidates} candidates x 3 folds + refit, {len(X)} labelled images")
     print("| memory | VAEs trained | wall s | best parameters |")

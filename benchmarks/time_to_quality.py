@@ -146,7 +146,7 @@ def main() -> None:
         help="stop the reference once it reaches the target (then its best loss is not final)",
     )
     args = args.parse_args()
-    train, valid = mnist_images(args.data_home)
+    train, valid, _ = mnist_images(args.data_home)
     valid = torch.from_numpy(valid).view(-1, 1, 28, 28)
     print(describe_machine())
     print(f"MNIST: {len(train)} training images, {len(valid)} validation images, Z={LATENT_DIM}")
