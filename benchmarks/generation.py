@@ -7,8 +7,11 @@ three new samples per original from float32 images (784 columns), for 1k,
 ``fit_resample`` call: encoding, neighbour search, generation, decoding and
 assembling the output. Peak memory is the resident set size of a fresh
 process that loads the data and the VAE and makes 165k samples (Linux).
+The paper's generation (decoded samples as they are) unless ``--jitter``
+adds ``VAEAugmenter``'s default jitter of the decoded images.
 
     python benchmarks/generation.py --repeats 3
+    python benchmarks/generation.py --repeats 3 --jitter
 """
 
 from __future__ import annotations
@@ -38,10 +41,15 @@ def labelled_originals(
     return images[:n_originals].reshape(n_originals, -1), labels[:n_originals]
 
 
-def augment(vae: VAE, method: str, X: np.ndarray, y: np.ndarray) -> float:
+def augment(vae: VAE, method: str, X: np.ndarray, y: np.ndarray, jitter: bool) -> float:
     """Seconds taken by one ``fit_resample`` making ``PER_ORIGINAL`` samples per row."""
+    no_jitter = {} if jitter else {"max_rotation": 0, "max_shift": 0}
     augmenter = VAEAugmenter(
-        FrozenEstimator(vae), method=method, n_per_sample=PER_ORIGINAL, random_state=0
+        FrozenEstimator(vae),
+        method=method,
+        n_per_sample=PER_ORIGINAL,
+        **no_jitter,
+        random_state=0,
     )
     started = time.perf_counter()
     X_res, _ = augmenter.fit_resample(X, y)
@@ -58,7 +66,9 @@ def _status_mib(field: str) -> float:
     raise KeyError(field)
 
 
-def peak_rss_child(vae_path: str, data_home: str, method: str, n_new: int) -> tuple[float, float]:
+def peak_rss_child(
+    vae_path: str, data_home: str, method: str, n_new: int, jitter: bool
+) -> tuple[float, float]:
     """In a fresh process: (RSS before generating, peak RSS while generating), in MiB.
 
     Reads Linux's /proc: the peak is reset after loading (``clear_refs``), so
@@ -71,7 +81,7 @@ def peak_rss_child(vae_path: str, data_home: str, method: str, n_new: int) -> tu
     with open("/proc/self/clear_refs", "w") as clear_refs:
         clear_refs.write("5")  # resets the peak to the current RSS
     before = _status_mib("VmRSS")
-    augment(vae, method, X, y)
+    augment(vae, method, X, y, jitter)
     return before, _status_mib("VmHWM")
 
 
@@ -79,6 +89,7 @@ def main() -> None:
     args = parser(__doc__.splitlines()[0])
     args.add_argument("--repeats", type=int, default=3, help="runs per cell (median shown)")
     args.add_argument("--skip-throughput", action="store_true", help="measure memory only")
+    args.add_argument("--jitter", action="store_true", help="jitter the decoded images")
     args = args.parse_args()
     print(describe_machine())
     train, _, labels = mnist_images(args.data_home)
@@ -91,7 +102,9 @@ def main() -> None:
     for method in () if args.skip_throughput else METHODS:
         for n_new in SIZES:
             X, y = labelled_originals(train, labels, n_new)
-            seconds = statistics.median(augment(vae, method, X, y) for _ in range(args.repeats))
+            seconds = statistics.median(
+                augment(vae, method, X, y, args.jitter) for _ in range(args.repeats)
+            )
             print(
                 f"| {method} | {len(X) * PER_ORIGINAL:,} | {seconds:.2f} | "
                 f"{len(X) * PER_ORIGINAL / seconds:,.0f} |",
@@ -107,7 +120,7 @@ def main() -> None:
         for method in METHODS:
             with context.Pool(1) as pool:
                 before, peak = pool.apply(
-                    peak_rss_child, (file.name, args.data_home, method, SIZES[-1])
+                    peak_rss_child, (file.name, args.data_home, method, SIZES[-1], args.jitter)
                 )
             print(f"| {method} | {before:,.0f} | {peak:,.0f} |", flush=True)
 

@@ -8,6 +8,8 @@ from sklearn.neighbors import NearestNeighbors
 
 from vaeaug import VAE, LatentAugmenter, VAEAugmenter
 
+NO_JITTER = dict(max_rotation=0, max_shift=0)
+
 # ---------------------------------------------------------------- generation
 
 
@@ -166,13 +168,82 @@ def test_vae_augmenter_returns_originals_first_and_unchanged(digits):
 @pytest.mark.parametrize("n_per_sample", [3, 8])
 def test_decoded_samples_are_the_vae_decoding_of_the_latent_formula(digits, n_per_sample):
     X, y = digits
-    sampler = VAEAugmenter(**FAST, n_per_sample=n_per_sample, random_state=0)
+    sampler = VAEAugmenter(**FAST, **NO_JITTER, n_per_sample=n_per_sample, random_state=0)
     X_res, _ = sampler.fit_resample(X, y)
     Z = sampler.vae_.transform(X)
     new = sampler.synthetic_mask_
     base, partner = sampler.sample_indices_[new], sampler.neighbor_indices_[new]
     expected = sampler.vae_.inverse_transform(Z[base] + 0.5 * (Z[partner] - Z[base]))
     np.testing.assert_allclose(X_res[new], expected, rtol=1e-5, atol=1e-5)
+
+
+def test_residual_decoding_adds_the_decoded_change_to_the_original(digits):
+    X, y = digits
+    # Without collapse (small KL weight), so that moves in the latent space show.
+    trained = {**FAST, "kl_weight": 0.1, "max_epochs": 20}
+    sampler = VAEAugmenter(
+        **trained, **NO_JITTER, decoding="residual", n_per_sample=8, random_state=0
+    )
+    X_res, _ = sampler.fit_resample(X, y)
+    vae, new = sampler.vae_, sampler.synthetic_mask_
+    base, partner = sampler.sample_indices_[new], sampler.neighbor_indices_[new]
+    Z = vae.transform(X)
+    change = vae.inverse_transform(Z[base] + 0.5 * (Z[partner] - Z[base])) - vae.inverse_transform(
+        Z[base]
+    )
+    expected = np.clip(X[base] + change, 0, 16)
+    np.testing.assert_allclose(X_res[new], expected, rtol=1e-5, atol=1e-4)
+    assert np.abs(change).max() > 0.1  # the VAE does move the samples
+
+
+def test_residual_decoding_without_a_move_returns_the_originals(digits):
+    X, y = digits
+    sampler = VAEAugmenter(**FAST, **NO_JITTER, decoding="residual", alpha=0.0, random_state=0)
+    X_res, _ = sampler.fit_resample(X, y)
+    new = sampler.synthetic_mask_
+    np.testing.assert_allclose(X_res[new], X[sampler.sample_indices_[new]], atol=1e-4)
+
+
+def test_jitter_moves_each_synthetic_sample_by_its_own_draw(digits, monkeypatch):
+    X, y = digits
+    plain = VAEAugmenter(**FAST, **NO_JITTER, n_per_sample=8, random_state=0)
+    X_plain, _ = plain.fit_resample(X, y)
+    new = plain.synthetic_mask_
+    # One pixel right for even rows, none for odd ones, across the two decoded chunks.
+    shifts = np.zeros((new.sum(), 2))
+    shifts[::2, 0] = 1.0
+
+    def draw(n, max_rotation, max_shift, random_state):
+        assert (n, max_rotation, max_shift) == (len(shifts), 5.0, 1.0)
+        return np.zeros(n), shifts
+
+    monkeypatch.setattr("vaeaug.augmenters.draw_jitter", draw)
+    jittered = VAEAugmenter(**FAST, n_per_sample=8, max_rotation=5, max_shift=1, random_state=0)
+    X_jit, _ = jittered.fit_resample(X, y)
+    expected = X_plain[new].reshape(-1, 8, 8).copy()
+    expected[::2] = np.pad(expected[::2], ((0, 0), (0, 0), (1, 0)))[:, :, :8]
+    np.testing.assert_allclose(X_jit[new].reshape(-1, 8, 8), expected, atol=1e-4)
+    np.testing.assert_array_equal(X_jit[~new], X)
+
+
+def test_default_jitter_is_for_images_only(digits):
+    X, y = digits
+    images = VAEAugmenter(**FAST, random_state=0).fit(X, y)
+    assert images._jitter_bounds() == (10.0, pytest.approx(2 * 8 / 28))
+    X_28 = np.repeat(X.reshape(-1, 8, 8), 4, axis=1).repeat(4, axis=2)[:, :28, :28]
+    mnist_sized = VAEAugmenter(**FAST, random_state=0).fit(X_28, y)
+    assert mnist_sized._jitter_bounds() == (10.0, 2.0)
+    table = VAEAugmenter(**FAST, architecture="dense", random_state=0).fit(X, y)
+    assert table._jitter_bounds() == (0.0, 0.0)
+    X_res, _ = table.fit_resample(X, y)  # no jitter, no error
+    assert X_res.shape == (1200, 64)
+
+
+def test_jitter_of_tables_is_refused():
+    X, y = np.random.RandomState(0).normal(size=(20, 4)), [0, 1] * 10
+    sampler = VAEAugmenter(**FAST, architecture="dense", max_shift=2)
+    with pytest.raises(ValueError, match="max_shift=2 jitter images.*architecture='dense'"):
+        sampler.fit_resample(X, y)
 
 
 def test_float32_and_uint8_are_kept(digits):
@@ -278,6 +349,9 @@ def test_prefit_vae_of_another_width_is_refused(digits):
         ({"sampling_strategy": "some"}, np.ones((6, 4)), [0, 1] * 3, "'sampling_strategy'"),
         ({"architecture": "conv"}, np.ones((6, 10)), [0, 1] * 3, "not a square"),
         ({"image_shape": (2, 2)}, np.ones((6, 10)), [0, 1] * 3, "holds 4 values"),
+        ({"decoding": "sharp"}, np.ones((6, 4)), [0, 1] * 3, "'decoding' parameter"),
+        ({"max_rotation": 270}, np.ones((6, 4)), [0, 1] * 3, "'max_rotation' parameter"),
+        ({"max_shift": -1}, np.ones((6, 4)), [0, 1] * 3, "'max_shift' parameter"),
     ],
 )
 def test_bad_input_gets_a_clear_error(params, X, y, match):

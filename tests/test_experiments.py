@@ -65,6 +65,27 @@ def test_validation_scoring_uses_the_validation_set():
         run_protocol(PROTOCOLS["digits"], evaluate_on="train", **QUICK)
 
 
+def test_recipes_run_beside_the_paper_methods_with_the_same_amount():
+    rows = run_protocol(
+        PROTOCOLS["digits"],
+        methods=["interpolation"],
+        competitors=["smote", "jitter"],
+        recipes=[{}, {"n_per_sample": 2, "max_shift": 1.0}],
+        n_per_sample=1,
+        log=lambda _: None,
+        **QUICK,
+    )
+    n_train = {r["augmenter"]: r["n_train"] for r in rows}
+    assert n_train == {
+        "none": 100,
+        "smote": 200,
+        "jitter": 200,
+        "vae-interpolation": 200,
+        "vae default": 200,
+        "vae n_per_sample=2, max_shift=1.0": 300,
+    }
+
+
 def test_unknown_names_are_refused():
     with pytest.raises(ValueError, match="Unknown classifier 'tree'"):
         make_classifier("tree", 0)
@@ -81,6 +102,8 @@ def test_cli_reproduce_writes_results_and_figures(tmp_path, capsys):
             "2",
             "--max-epochs",
             "1",
+            "--vae-params",
+            '{"hidden_units": 16}',
             "--classifiers",
             "knn",
             "--methods",
@@ -100,16 +123,26 @@ def test_cli_reproduce_writes_results_and_figures(tmp_path, capsys):
     assert "Results:" in capsys.readouterr().out
 
 
-def test_cli_lists_protocols_and_rejects_bad_arguments(capsys):
+def test_cli_lists_protocols(capsys):
     assert main(["protocols"]) == 0
     assert "mnist-restricted" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        (["cifar"], "invalid choice: 'cifar'"),
+        (["digits", "--latent-dims", "0"], "expected a positive integer"),
+        (["digits", "--recipe", "{method: noise}"], "--recipe: expected a JSON object"),
+        (["digits", "--recipe", '{"latent_dim": 5}'], "['latent_dim'] are not generation"),
+        (["digits", "--vae-params", '{"alpha": 1}'], "['alpha'] are not VAE parameters"),
+    ],
+)
+def test_cli_rejects_bad_arguments(capsys, arguments, message):
     with pytest.raises(SystemExit) as exit_info:
-        main(["reproduce", "cifar"])
+        main(["reproduce", *arguments])
     assert exit_info.value.code == 2
-    assert "invalid choice: 'cifar'" in capsys.readouterr().err
-    with pytest.raises(SystemExit):
-        main(["reproduce", "digits", "--latent-dims", "0"])
-    assert "expected a positive integer" in capsys.readouterr().err
+    assert message in capsys.readouterr().err
 
 
 def test_cli_reports_missing_data_cleanly(tmp_path, capsys, monkeypatch):

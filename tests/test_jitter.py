@@ -85,3 +85,10 @@ def test_estimator_conventions(digits):
 def test_bad_parameters_are_named(digits, params, match):
     with pytest.raises(ValueError, match=match):
         AffineJitterAugmenter(**params).fit_resample(*digits)
+
+
+def test_draws_fill_the_bounds_and_no_more():
+    angles, shifts = jitter.draw_jitter(2000, 10.0, 2.0, np.random.RandomState(0))
+    assert angles.shape == (2000,) and shifts.shape == (2000, 2)
+    assert np.abs(angles).max() <= 10.0 and np.abs(angles).max() > 9.9
+    assert np.abs(shifts).max() <= 2.0 and (np.abs(shifts).max(axis=0) > 1.99).all()

@@ -14,6 +14,7 @@ from sklearn.utils.validation import check_is_fitted, check_memory
 
 from ._base import ATTRIBUTES_DOC, BaseAugmenter
 from ._docstrings import AMOUNT_PARAMETERS, GENERATION_PARAMETERS, VAE_PARAMETERS, substitute
+from ._input import resolve_image_shape
 from .generators import (
     add_noise,
     extrapolate,
@@ -21,6 +22,7 @@ from .generators import (
     interpolate,
     pair_with_neighbors,
 )
+from .jitter import MAX_ROTATION, MAX_SHIFT, affine_jitter, draw_jitter
 from .training import INFERENCE_BATCH_SIZE
 from .vae import VAE, fit_vae
 
@@ -164,8 +166,10 @@ class VAEAugmenter(BaseLatentAugmenter):
 
     ``fit_resample`` trains a :class:`~vaeaug.VAE` on ``X`` without labels (or
     reuses a fitted one), encodes each sample to its posterior mean, makes new
-    latent vectors with ``method`` and decodes them back to images in the
-    scale, dtype and shape of ``X``. The originals come first, unchanged.
+    latent vectors with ``method``, decodes them back to images in the
+    scale, dtype and shape of ``X`` and, for images, jitters each one with a
+    small random rotation and shift. The originals come first, unchanged.
+    ``max_rotation=0, max_shift=0`` is the paper's recipe.
 
     Parameters
     ----------
@@ -182,6 +186,24 @@ class VAEAugmenter(BaseLatentAugmenter):
     {generation_parameters}
 
     {amount_parameters}
+
+    decoding : {{"direct", "residual"}}, default="direct"
+        ``"direct"``: a synthetic sample is the decoding ``D(z')`` of its new
+        latent vector. ``"residual"``: it is its original plus the change the
+        new vector makes to the decoding, ``x + D(z') - D(z)``, clipped to the
+        pixel range for images; it keeps the detail that the VAE cannot
+        reconstruct.
+
+    max_rotation : float or "auto", default="auto"
+        Each decoded image is rotated by an angle drawn uniformly from
+        ``[-max_rotation, max_rotation]`` degrees (bilinear, background 0).
+        ``"auto"``: 10 for images, no jitter for tables. ``0`` turns it off.
+
+    max_shift : float or "auto", default="auto"
+        Each decoded image is shifted by offsets drawn uniformly from
+        ``[-max_shift, max_shift]`` pixels along each axis. ``"auto"``: 2 for
+        images of at least 28 pixels a side, 1/14 of the side for smaller
+        ones (0.57 for 8x8), no shift for tables. ``0`` turns it off.
 
     {vae_parameters}
 
@@ -225,6 +247,9 @@ class VAEAugmenter(BaseLatentAugmenter):
         **BaseLatentAugmenter._parameter_constraints,
         **{name: rule for name, rule in VAE._parameter_constraints.items()},
         "vae": [HasMethods(["transform", "inverse_transform"]), None],
+        "decoding": [StrOptions({"direct", "residual"})],
+        "max_rotation": [Interval(Real, 0, 180, closed="both"), StrOptions({"auto"})],
+        "max_shift": [Interval(Real, 0, None, closed="left"), StrOptions({"auto"})],
         "memory": [None, str, HasMethods(["cache"])],
     }
 
@@ -239,6 +264,9 @@ class VAEAugmenter(BaseLatentAugmenter):
         neighbor_search: str = "class",
         n_per_sample: int = 3,
         sampling_strategy=None,
+        decoding: str = "direct",
+        max_rotation: float | str = "auto",
+        max_shift: float | str = "auto",
         image_shape: tuple[int, ...] | None = None,
         architecture: str = "auto",
         conv_channels: tuple[int, ...] = (16, 8),
@@ -264,6 +292,9 @@ class VAEAugmenter(BaseLatentAugmenter):
         self.neighbor_search = neighbor_search
         self.n_per_sample = n_per_sample
         self.sampling_strategy = sampling_strategy
+        self.decoding = decoding
+        self.max_rotation = max_rotation
+        self.max_shift = max_shift
         self.image_shape = image_shape
         self.architecture = architecture
         self.conv_channels = conv_channels
@@ -287,6 +318,9 @@ class VAEAugmenter(BaseLatentAugmenter):
             name: getattr(self, name) for name in VAE._get_param_names() if name != "random_state"
         }
         if self.vae is None:
+            self._check_jitter(
+                resolve_image_shape(X.shape[1], sample_shape, self.image_shape, self.architecture)
+            )
             X_vae = X if sample_shape is None else X.reshape(len(X), *sample_shape)
             cached_fit = check_memory(self.memory).cache(fit_vae)
             self.vae_ = cached_fit(VAE(**vae_params, random_state=vae_seed), X_vae)
@@ -314,7 +348,64 @@ class VAEAugmenter(BaseLatentAugmenter):
                 f"X has {X.shape[1]} values per sample but the given vae was fitted on "
                 f"{vae.n_features_in_}."
             )
+        self._check_jitter(vae.image_shape_)
         self.vae_ = vae
+
+    def _check_jitter(self, image_shape):
+        explicit = {
+            name: value
+            for name, value in [("max_rotation", self.max_rotation), ("max_shift", self.max_shift)]
+            if value != "auto" and value > 0
+        }
+        if image_shape is None and explicit:
+            raise ValueError(
+                f"{' and '.join(f'{k}={v}' for k, v in explicit.items())} jitter images, but "
+                "the VAE treats X as a table (architecture='dense'); leave them at 'auto' "
+                "or set them to 0."
+            )
+
+    def _jitter_bounds(self) -> tuple[float, float]:
+        """``(max_rotation, max_shift)`` with ``"auto"`` resolved for the data."""
+        if self.vae_.image_shape_ is None:
+            auto_rotation = auto_shift = 0.0
+        else:
+            # The shift was measured on 28x28 and 70x70 images; smaller ones get
+            # the same fraction of their side as 28x28 ones.
+            side = min(self.vae_.image_shape_[1:])
+            auto_rotation, auto_shift = MAX_ROTATION, MAX_SHIFT * min(1.0, side / 28)
+        return (
+            auto_rotation if self.max_rotation == "auto" else self.max_rotation,
+            auto_shift if self.max_shift == "auto" else self.max_shift,
+        )
+
+    def _make_samples(self, X, y, counts, random_state):
+        base, partner, decoded = super()._make_samples(X, y, counts, random_state)
+        max_rotation, max_shift = self._jitter_bounds()
+        jitter = None
+        if max_rotation or max_shift:
+            jitter = draw_jitter(len(base), max_rotation, max_shift, random_state)
+        return base, partner, self._finish(decoded, X, base, jitter)
+
+    def _finish(self, decoded, X, base, jitter):
+        """Turn chunks of decoded samples into synthetic samples (``decoding``, jitter)."""
+        if self.decoding == "residual":
+            # What the VAE cannot reconstruct of each original, added back to its new samples.
+            X_vae = X.reshape(len(X), *self.vae_.input_shape_)
+            details = X - self.vae_.inverse_transform(self.vae_.transform(X_vae)).reshape(X.shape)
+        start = 0
+        for chunk in decoded:
+            rows = slice(start, start + len(chunk))
+            start = rows.stop
+            if self.decoding == "residual":
+                chunk = chunk.reshape(len(chunk), -1) + details[base[rows]]
+                if self.vae_.image_shape_ is not None:
+                    np.clip(chunk, 0, self.vae_.pixel_max_, out=chunk)
+            if jitter is not None:
+                angles, shifts = jitter
+                chunk = affine_jitter(
+                    chunk.reshape(len(chunk), *self.vae_.image_shape_), angles[rows], shifts[rows]
+                )
+            yield chunk
 
     def _encode(self, X):
         return self.vae_.transform(X.reshape(len(X), *self.vae_.input_shape_))

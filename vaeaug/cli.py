@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-from .experiments import METHODS, PROTOCOLS, make_competitor, run_protocol
+from .experiments import (
+    METHODS,
+    PAPER_RECIPE,
+    PROTOCOLS,
+    RECIPE_PARAMETERS,
+    VAE_PARAMETERS,
+    make_competitor,
+    run_protocol,
+)
 from .report import markdown_table, paper_comparison, write_results
 
 
@@ -18,6 +27,28 @@ def _positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text}")
     return value
+
+
+def _json_parameters(allowed: tuple[str, ...], owner: str):
+    """Argument type: a JSON object whose keys are among ``allowed``."""
+
+    def parse(text: str) -> dict:
+        try:
+            params = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise argparse.ArgumentTypeError(
+                f"expected a JSON object, got {text!r}: {exc}"
+            ) from exc
+        if not isinstance(params, dict):
+            raise argparse.ArgumentTypeError(f"expected a JSON object, got {text!r}")
+        unknown = sorted(set(params) - set(allowed))
+        if unknown:
+            raise argparse.ArgumentTypeError(
+                f"{unknown} are not {owner}; expected some of {list(allowed)}"
+            )
+        return params
+
+    return parse
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -64,12 +95,37 @@ def build_parser() -> argparse.ArgumentParser:
         "--competitors", nargs="*", choices=["smote", "jitter"], default=["smote", "jitter"]
     )
     reproduce.add_argument(
+        "--recipe",
+        type=_json_parameters(
+            RECIPE_PARAMETERS,
+            "generation parameters of VAEAugmenter (--vae-params sets the VAE's)",
+        ),
+        action="append",
+        default=[],
+        metavar="JSON",
+        help="also run a VAEAugmenter with these parameters over its defaults, e.g. "
+        """'{"method": "extrapolation"}'; '{}' is the default recipe (repeatable)""",
+    )
+    reproduce.add_argument(
+        "--n-per-sample",
+        type=_positive_int,
+        default=3,
+        help="new samples per original for every augmenter (default: %(default)s, the paper's)",
+    )
+    reproduce.add_argument(
         "--evaluate-on",
         choices=["test", "validation"],
         default="test",
         help="score on the validation set to choose settings (default: %(default)s)",
     )
     reproduce.add_argument("--max-epochs", type=_positive_int, help="cap on VAE epochs")
+    reproduce.add_argument(
+        "--vae-params",
+        type=_json_parameters(VAE_PARAMETERS, "VAE parameters"),
+        default={},
+        metavar="JSON",
+        help="""VAE parameters over the protocol's, e.g. '{"conv_channels": [32, 64]}'""",
+    )
     reproduce.add_argument(
         "--cache-dir", help="cache trained VAEs here and reuse them across runs (joblib.Memory)"
     )
@@ -107,9 +163,16 @@ def _save_figures(protocol, data, vae, methods, out: Path, seed: int) -> list[Pa
     ]
     samples = {}
     for method in methods:
-        augmenter = VAEAugmenter(FrozenEstimator(vae), method=method, random_state=seed)
+        augmenter = VAEAugmenter(
+            FrozenEstimator(vae), **{**PAPER_RECIPE, "method": method}, random_state=seed
+        )
         X_res, _ = augmenter.fit_resample(data.X_train, data.y_train)
         samples[f"VAE {method}"] = (X_res, augmenter.sample_indices_)
+    default = VAEAugmenter(FrozenEstimator(vae), random_state=seed)
+    samples["VAE default (interpolation + jitter)"] = (
+        default.fit_resample(data.X_train, data.y_train)[0],
+        default.sample_indices_,
+    )
     jitter = make_competitor("jitter", data.image_shape, seed)
     samples["affine jitter"] = (
         jitter.fit_resample(data.X_train, data.y_train)[0],
@@ -160,7 +223,9 @@ def reproduce(args) -> None:
     protocol = PROTOCOLS[args.protocol]
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    vae_params = {} if args.max_epochs is None else {"max_epochs": args.max_epochs}
+    vae_params = dict(args.vae_params)
+    if args.max_epochs is not None:
+        vae_params["max_epochs"] = args.max_epochs
     _log(f"vaeaug reproduce {protocol.name}: {protocol.description}")
     vaes = {}
     rows = run_protocol(
@@ -170,6 +235,8 @@ def reproduce(args) -> None:
         methods=args.methods,
         classifiers=args.classifiers,
         competitors=args.competitors,
+        recipes=args.recipe,
+        n_per_sample=args.n_per_sample,
         evaluate_on=args.evaluate_on,
         data_home=args.data_home,
         vae_params=vae_params,
@@ -179,7 +246,8 @@ def reproduce(args) -> None:
         log=_log,
     )
     name = protocol.name if args.evaluate_on == "test" else f"{protocol.name}-validation"
-    path = write_results(rows, out, name, protocol.paper if args.evaluate_on == "test" else None)
+    paper = protocol.paper if args.evaluate_on == "test" else None
+    path = write_results(rows, out, name, paper, scored_on=args.evaluate_on)
     print(f"\n{markdown_table(rows)}\n")
     if protocol.paper and args.evaluate_on == "test":
         print(f"{paper_comparison(rows, protocol.paper)}\n")

@@ -30,6 +30,33 @@ from .jitter import AffineJitterAugmenter
 from .vae import VAE, fit_vae
 
 METHODS = ("noise", "interpolation", "extrapolation")
+#: The paper's generation, pinned so that changes of VAEAugmenter's defaults
+#: leave the paper's tables as they are.
+PAPER_RECIPE = {
+    "alpha": 0.5,
+    "k_neighbors": 3,
+    "n_per_sample": 3,
+    "decoding": "direct",
+    "max_rotation": 0.0,
+    "max_shift": 0.0,
+}
+#: The VAEAugmenter parameters a recipe may set (the protocol sets the VAE's).
+RECIPE_PARAMETERS = (
+    "method",
+    "alpha",
+    "k_neighbors",
+    "neighbor_search",
+    "n_per_sample",
+    "sampling_strategy",
+    "decoding",
+    "max_rotation",
+    "max_shift",
+)
+#: The VAE parameters a run may set over its protocol's (not the latent size,
+#: which has its own option, nor the seed).
+VAE_PARAMETERS = tuple(
+    name for name in VAE._get_param_names() if name not in ("latent_dim", "random_state")
+)
 
 
 @dataclass
@@ -309,6 +336,8 @@ def run_protocol(
     methods: Iterable[str] = METHODS,
     classifiers: Iterable[str] = ("svm", "knn", "mlp"),
     competitors: Iterable[str] = ("smote", "jitter"),
+    recipes: Iterable[dict] = (),
+    n_per_sample: int = 3,
     evaluate_on: str = "test",
     data_home: str | None = None,
     vae_params: dict | None = None,
@@ -328,7 +357,14 @@ def run_protocol(
     latent_dims : iterable of int, default=None
         Latent sizes; ``None`` uses the protocol's.
     methods, classifiers, competitors : iterable of str
-        Cells to run; empty iterables skip them.
+        Cells to run; empty iterables skip them. ``methods`` use the paper's
+        generation (:data:`PAPER_RECIPE`).
+    recipes : iterable of dict
+        More :class:`~vaeaug.VAEAugmenter` cells, each given by the parameters
+        it sets over the estimator's defaults (``{}`` is the default recipe),
+        with the VAE of each latent size.
+    n_per_sample : int, default=3
+        New samples per original, for every augmenter (a recipe may set its own).
     evaluate_on : {"test", "validation"}
         Score on the test set, or on the validation set to choose settings.
     data_home : str, default=None
@@ -381,6 +417,8 @@ def run_protocol(
             latent_dims,
             tuple(methods),
             tuple(competitors),
+            tuple(recipes),
+            n_per_sample,
             {**protocol.vae_params, **(vae_params or {})},
             memory,
             vae_seed,
@@ -424,18 +462,39 @@ def _score(classifier, X_train, y_train, X_eval, y_eval) -> dict:
     )
 
 
+def recipe_name(params: dict) -> str:
+    """Label of a :class:`~vaeaug.VAEAugmenter` cell set by ``params``."""
+    if not params:
+        return "vae default"
+    return "vae " + ", ".join(f"{key}={value}" for key, value in params.items())
+
+
 def _augmented_sets(
-    data, seed, latent_dims, methods, competitors, vae_params, memory, vae_seed, prefix, log
+    data,
+    seed,
+    latent_dims,
+    methods,
+    competitors,
+    recipes,
+    n_per_sample,
+    vae_params,
+    memory,
+    vae_seed,
+    prefix,
+    log,
 ):
     """Yield ``(augmenter, X, y, seconds, extra_fields)`` for every training set of a seed."""
     yield "none", data.X_train, data.y_train, 0.0, {"vae_seconds": None}
     for name in competitors:
         started = time.perf_counter()
-        X_aug, y_aug = make_competitor(name, data.image_shape, seed).fit_resample(
-            data.X_train, data.y_train
-        )
+        competitor = make_competitor(name, data.image_shape, seed, n_per_sample)
+        X_aug, y_aug = competitor.fit_resample(data.X_train, data.y_train)
         yield name, X_aug, y_aug, time.perf_counter() - started, {"vae_seconds": None}
-    for latent_dim in latent_dims if methods else ():
+    cells = [
+        (f"vae-{method}", {**PAPER_RECIPE, "method": method, "n_per_sample": n_per_sample})
+        for method in methods
+    ] + [(recipe_name(params), {"n_per_sample": n_per_sample, **params}) for params in recipes]
+    for latent_dim in latent_dims if cells else ():
         started = time.perf_counter()
         vae = check_memory(memory).cache(fit_vae)(
             VAE(
@@ -450,14 +509,14 @@ def _augmented_sets(
             f"(trained for {len(vae.history_)} epochs in {vae_seconds:.0f} s; best validation "
             f"reconstruction {best:.1f} nats)"
         )
-        for method in methods:
-            augmenter = VAEAugmenter(FrozenEstimator(vae), method=method, random_state=seed)
+        for name, params in cells:
+            augmenter = VAEAugmenter(FrozenEstimator(vae), **params, random_state=seed)
             started = time.perf_counter()
             X_aug, y_aug = augmenter.fit_resample(data.X_train, data.y_train)
             extra = {
                 "latent_dim": latent_dim,
-                "method": method,
+                "method": augmenter.method,
                 "vae_seconds": vae_seconds,
                 "vae": vae,
             }
-            yield f"vae-{method}", X_aug, y_aug, time.perf_counter() - started, extra
+            yield name, X_aug, y_aug, time.perf_counter() - started, extra

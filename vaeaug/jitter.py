@@ -16,6 +16,9 @@ from ._input import resolve_image_shape
 
 #: Images transformed at once (bounds memory).
 BATCH_SIZE = 4096
+#: Default largest rotation (degrees) and shift (pixels) of the jitter.
+MAX_ROTATION = 10.0
+MAX_SHIFT = 2.0
 
 
 def affine_jitter(
@@ -58,6 +61,23 @@ def affine_jitter(
         grid = F.affine_grid(torch.from_numpy(matrices[start:stop]), list(x.shape), False)
         out[start:stop] = F.grid_sample(x, grid, align_corners=False).numpy()
     return out
+
+
+def draw_jitter(
+    n: int, max_rotation: float, max_shift: float, random_state: np.random.RandomState
+) -> tuple[np.ndarray, np.ndarray]:
+    """Draw uniform rotations and shifts for :func:`affine_jitter`.
+
+    Returns
+    -------
+    angles : ndarray of shape (n,)
+        Degrees, uniform in ``[-max_rotation, max_rotation]``.
+    shifts : ndarray of shape (n, 2)
+        Pixels, uniform in ``[-max_shift, max_shift]`` along each axis.
+    """
+    angles = random_state.uniform(-max_rotation, max_rotation, n)
+    shifts = random_state.uniform(-max_shift, max_shift, (n, 2))
+    return angles, shifts
 
 
 @substitute(amount_parameters=AMOUNT_PARAMETERS, attributes=ATTRIBUTES_DOC)
@@ -105,8 +125,8 @@ class AffineJitterAugmenter(BaseAugmenter):
     def __init__(
         self,
         *,
-        max_rotation: float = 10.0,
-        max_shift: float = 2.0,
+        max_rotation: float = MAX_ROTATION,
+        max_shift: float = MAX_SHIFT,
         image_shape: tuple[int, ...] | None = None,
         n_per_sample: int = 3,
         sampling_strategy=None,
@@ -124,8 +144,7 @@ class AffineJitterAugmenter(BaseAugmenter):
 
     def _make_samples(self, X, y, counts, random_state):
         base = np.repeat(np.arange(len(X)), counts)
-        angles = random_state.uniform(-self.max_rotation, self.max_rotation, len(base))
-        shifts = random_state.uniform(-self.max_shift, self.max_shift, (len(base), 2))
+        angles, shifts = draw_jitter(len(base), self.max_rotation, self.max_shift, random_state)
         chunks = (
             affine_jitter(X[base[rows]].reshape(-1, *self.image_shape_), angles[rows], shifts[rows])
             for rows in gen_batches(len(base), BATCH_SIZE)

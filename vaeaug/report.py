@@ -115,16 +115,23 @@ def timing_table(rows: list[dict]) -> str:
 
 
 def write_results(
-    rows: list[dict], out_dir: str | Path, name: str, paper: dict | None = None
+    rows: list[dict],
+    out_dir: str | Path,
+    name: str,
+    paper: dict | None = None,
+    scored_on: str = "test",
 ) -> Path:
-    """Write ``<name>.csv`` and ``<name>.md`` in ``out_dir``; return the Markdown path."""
+    """Write ``<name>.csv`` and ``<name>.md`` in ``out_dir``; return the Markdown path.
+
+    ``scored_on`` names the set the accuracies were measured on.
+    """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     with open(out_dir / f"{name}.csv", "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=ROW_FIELDS)
         writer.writeheader()
         writer.writerows({key: row[key] for key in ROW_FIELDS} for row in rows)
-    parts = [f"# {name}", "", "Test accuracy (%).", "", markdown_table(rows)]
+    parts = [f"# {name}", "", f"Accuracy (%) on the {scored_on} set.", "", markdown_table(rows)]
     if paper:
         parts += ["", "## Beside the paper", "", paper_comparison(rows, paper)]
     parts += ["", "## Wall time", "", timing_table(rows), ""]
