@@ -41,16 +41,10 @@ PAPER_RECIPE = {
     "max_shift": 0.0,
 }
 #: The VAEAugmenter parameters a recipe may set (the protocol sets the VAE's).
-RECIPE_PARAMETERS = (
-    "method",
-    "alpha",
-    "k_neighbors",
-    "neighbor_search",
-    "n_per_sample",
-    "sampling_strategy",
-    "decoding",
-    "max_rotation",
-    "max_shift",
+RECIPE_PARAMETERS = tuple(
+    name
+    for name in VAEAugmenter._get_param_names()
+    if name not in (*VAE._get_param_names(), "vae", "memory")
 )
 #: The VAE parameters a run may set over its protocol's (not the latent size,
 #: which has its own option, nor the seed).
