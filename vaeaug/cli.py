@@ -161,23 +161,20 @@ def _save_figures(protocol, data, vae, methods, out: Path, seed: int) -> list[Pa
     pairs = [(data.X_val[first[0]], data.X_val[last[0]])] + [
         (data.X_val[first[i]], data.X_val[first[i + 1]]) for i in range(min(3, len(labels) - 1))
     ]
-    samples = {}
-    for method in methods:
-        augmenter = VAEAugmenter(
+    augmenters = {
+        f"VAE {method}": VAEAugmenter(
             FrozenEstimator(vae), **{**PAPER_RECIPE, "method": method}, random_state=seed
         )
-        X_res, _ = augmenter.fit_resample(data.X_train, data.y_train)
-        samples[f"VAE {method}"] = (X_res, augmenter.sample_indices_)
-    default = VAEAugmenter(FrozenEstimator(vae), random_state=seed)
-    samples["VAE default (interpolation + jitter)"] = (
-        default.fit_resample(data.X_train, data.y_train)[0],
-        default.sample_indices_,
+        for method in methods
+    }
+    augmenters["VAE default (interpolation + jitter)"] = VAEAugmenter(
+        FrozenEstimator(vae), random_state=seed
     )
-    jitter = make_competitor("jitter", data.image_shape, seed)
-    samples["affine jitter"] = (
-        jitter.fit_resample(data.X_train, data.y_train)[0],
-        jitter.sample_indices_,
-    )
+    augmenters["affine jitter"] = make_competitor("jitter", data.image_shape, seed)
+    samples = {
+        name: (augmenter.fit_resample(data.X_train, data.y_train)[0], augmenter.sample_indices_)
+        for name, augmenter in augmenters.items()
+    }
     originals = [int(np.flatnonzero(data.y_train == label)[0]) for label in labels[:3]]
     figures = {
         "reconstructions": plot_reconstructions(vae, data.X_val),
