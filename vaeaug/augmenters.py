@@ -57,6 +57,11 @@ class BaseLatentAugmenter(BaseAugmenter):
 
     def _make_samples(self, X, y, counts, random_state):
         """Encode, make new latent vectors with ``method``, decode."""
+        _, base, partner, Z_new = self._move_in_latent_space(X, y, counts, random_state)
+        return base, partner, self._decode(Z_new)
+
+    def _move_in_latent_space(self, X, y, counts, random_state):
+        """Return ``(Z, base, partner, Z_new)``: the encoded originals and the new vectors."""
         Z = self._encode(X)
         if self.method == "noise":
             base = np.repeat(np.arange(len(Z)), counts)
@@ -88,7 +93,7 @@ class BaseLatentAugmenter(BaseAugmenter):
                     )
             else:
                 Z_new = _NEIGHBOR_METHODS[self.method](Z[base], Z[partner], alpha=self.alpha)
-        return base, partner, self._decode(Z_new)
+        return Z, base, partner, Z_new
 
 
 @substitute(
@@ -379,19 +384,18 @@ class VAEAugmenter(BaseLatentAugmenter):
         )
 
     def _make_samples(self, X, y, counts, random_state):
-        base, partner, decoded = super()._make_samples(X, y, counts, random_state)
+        Z, base, partner, Z_new = self._move_in_latent_space(X, y, counts, random_state)
         max_rotation, max_shift = self._jitter_bounds()
         jitter = None
         if max_rotation or max_shift:
             jitter = draw_jitter(len(base), max_rotation, max_shift, random_state)
-        return base, partner, self._finish(decoded, X, base, jitter)
+        return base, partner, self._finish(self._decode(Z_new), X, Z, base, jitter)
 
-    def _finish(self, decoded, X, base, jitter):
+    def _finish(self, decoded, X, Z, base, jitter):
         """Turn chunks of decoded samples into synthetic samples (``decoding``, jitter)."""
         if self.decoding == "residual":
             # What the VAE cannot reconstruct of each original, added back to its new samples.
-            X_vae = X.reshape(len(X), *self.vae_.input_shape_)
-            details = X - self.vae_.inverse_transform(self.vae_.transform(X_vae)).reshape(X.shape)
+            details = X - self.vae_.inverse_transform(Z).reshape(X.shape)
         start = 0
         for chunk in decoded:
             rows = slice(start, start + len(chunk))
