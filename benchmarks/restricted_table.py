@@ -27,7 +27,12 @@ def main() -> None:
     args = args.parse_args()
     print(describe_machine())
     started = time.perf_counter()
-    rows = run_protocol(PROTOCOLS["mnist-restricted"], seeds=[args.seed], data_home=args.data_home)
+    rows = run_protocol(
+        PROTOCOLS["mnist-restricted"],
+        seeds=[args.seed],
+        data_home=args.data_home,
+        memory=args.cache_dir,
+    )
     total = time.perf_counter() - started
     print(markdown_table(rows))
     print(timing_table(rows))

@@ -3,7 +3,8 @@
 One Adam step after another on 8,192 random 28x28 images (speed does not
 depend on the pixel values), Z=20; the first three steps are a warm-up. The
 default layout is PyTorch's (NCHW); channels-last (NHWC) is what vaeaug's
-``ConvVAE`` uses.
+``ConvVAE`` uses. Last, the cost of jittering every training batch
+(``VAE(train_max_rotation=10, train_max_shift=2)``) in that layout.
 
     python benchmarks/training_throughput.py
 """
@@ -15,18 +16,23 @@ import time
 import torch
 from _common import describe_machine, parser
 
+from vaeaug.jitter import MAX_ROTATION, MAX_SHIFT, random_jitter
 from vaeaug.network import ConvVAE, elbo_loss
 
 N_IMAGES = 8192
 
 
-def images_per_second(memory_format: torch.memory_format, batch_size: int) -> float:
+def images_per_second(
+    memory_format: torch.memory_format, batch_size: int, jitter: bool = False
+) -> float:
     torch.manual_seed(0)
     images = torch.rand(N_IMAGES, 1, 28, 28)
     model = ConvVAE((1, 28, 28), 20).to(memory_format=memory_format)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
 
     def step(batch):
+        if jitter:
+            batch = random_jitter(batch, MAX_ROTATION, MAX_SHIFT)
         reconstruction, kl = elbo_loss(batch, *model(batch), "bernoulli")
         optimizer.zero_grad()
         (reconstruction + kl).backward()
@@ -54,6 +60,12 @@ def main() -> None:
             rate = images_per_second(memory_format, batch_size)
             reference = reference or rate
             print(f"| {name} | {batch_size} | {rate:,.0f} | {rate / reference:.2f}x |", flush=True)
+    plain = images_per_second(torch.channels_last, 128)
+    jittered = images_per_second(torch.channels_last, 128, jitter=True)
+    print(
+        f"\nchannels-last, batch 128: {plain:,.0f} images/s plain, {jittered:,.0f} with "
+        f"training jitter ({jittered / plain:.2f}x)"
+    )
 
 
 if __name__ == "__main__":

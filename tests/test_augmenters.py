@@ -226,6 +226,23 @@ def test_jitter_moves_each_synthetic_sample_by_its_own_draw(digits, monkeypatch)
     np.testing.assert_array_equal(X_jit[~new], X)
 
 
+def test_training_jitter_reaches_the_vae_and_is_off_by_default(digits, monkeypatch):
+    X, y = digits
+    bounds = []
+
+    def spy(images, max_rotation, max_shift):
+        bounds.append((max_rotation, round(max_shift, 6)))
+        return images
+
+    monkeypatch.setattr("vaeaug.vae.random_jitter", spy)
+    VAEAugmenter(**FAST, random_state=0).fit(X, y)
+    assert bounds == []
+    jittered = dict(train_max_rotation="auto", train_max_shift="auto")
+    augmenter = VAEAugmenter(**FAST, **jittered, random_state=0).fit(X, y)
+    assert set(bounds) == {(10.0, round(8 / 14, 6))}
+    assert augmenter.vae_.get_params()["train_max_rotation"] == "auto"
+
+
 def test_default_jitter_is_for_images_only(digits):
     X, y = digits
     images = VAEAugmenter(**FAST, random_state=0).fit(X, y)
@@ -315,6 +332,9 @@ def test_unfitted_vae_is_refused_with_advice(digits):
 def test_parameters_ignored_with_a_prefit_vae_are_named(digits):
     X, y = digits
     vae = VAE(**FAST, random_state=0).fit(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # VAEAugmenter's own defaults are not "set"
+        VAEAugmenter(vae=vae).fit_resample(X, y)
     with pytest.warns(UserWarning, match=r"\['latent_dim'\] are not used"):
         VAEAugmenter(vae=vae, latent_dim=50).fit_resample(X, y)
 

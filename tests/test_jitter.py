@@ -1,8 +1,9 @@
 import numpy as np
 import pytest
+import torch
 
 from vaeaug import AffineJitterAugmenter, jitter
-from vaeaug.jitter import affine_jitter
+from vaeaug.jitter import affine_jitter, random_jitter, resolve_jitter
 
 
 def test_identity_and_shift():
@@ -92,3 +93,33 @@ def test_draws_fill_the_bounds_and_no_more():
     assert angles.shape == (2000,) and shifts.shape == (2000, 2)
     assert np.abs(angles).max() <= 10.0 and np.abs(angles).max() > 9.9
     assert np.abs(shifts).max() <= 2.0 and (np.abs(shifts).max(axis=0) > 1.99).all()
+
+
+def test_random_jitter_stays_within_its_bounds():
+    image = torch.zeros(500, 1, 9, 9)
+    image[:, 0, 4, 4] = 1.0
+    torch.manual_seed(0)
+    moved = random_jitter(image, max_rotation=0.0, max_shift=1.5)
+    rows, cols = torch.meshgrid(torch.arange(9.0), torch.arange(9.0), indexing="ij")
+    mass = moved[:, 0].sum(dim=(1, 2))
+    centre_row = (moved[:, 0] * rows).sum(dim=(1, 2)) / mass
+    centre_col = (moved[:, 0] * cols).sum(dim=(1, 2)) / mass
+    offsets = torch.stack([centre_row, centre_col], dim=1) - 4
+    assert offsets.abs().max() <= 1.5 + 1e-5
+    assert (offsets.abs().amax(dim=0) > 1.4).all()  # both axes use the whole range
+    torch.testing.assert_close(random_jitter(image, 0.0, 0.0), image)
+
+
+@pytest.mark.parametrize(
+    "shape, expected",
+    [((1, 28, 28), (10.0, 2.0)), ((1, 70, 70), (10.0, 2.0)), ((1, 8, 8), (10.0, 2 * 8 / 28))],
+)
+def test_auto_jitter_scales_with_small_images(shape, expected):
+    assert resolve_jitter("auto", "auto", shape) == pytest.approx(expected)
+    assert resolve_jitter(3, "auto", shape) == pytest.approx((3.0, expected[1]))
+
+
+def test_tables_are_not_jittered_and_explicit_jitter_on_them_is_an_error():
+    assert resolve_jitter("auto", 0, None) == (0.0, 0.0)
+    with pytest.raises(ValueError, match="train_max_shift=1 jitter images"):
+        resolve_jitter("auto", 1, None, names=("train_max_rotation", "train_max_shift"))

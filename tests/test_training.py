@@ -170,3 +170,27 @@ def test_split_validation_sizes(n, fraction, n_valid):
     train, valid = split_validation(n, fraction, np.random.RandomState(0))
     assert len(valid) == n_valid
     assert sorted(np.concatenate([train, valid])) == list(range(n))
+
+
+def test_augment_changes_training_batches_only():
+    seen = {"train": [], "valid": []}
+    valid = _data(16, seed=1)
+
+    def recording_terms(module, x):
+        seen["train" if module.training else "valid"].append(x.clone())
+        return GAUSSIAN(module, x)
+
+    history = train_module(
+        DenseVAE(4, 2, 16),
+        recording_terms,
+        (_data(),),
+        (valid,),
+        max_epochs=2,
+        batch_size=16,
+        learning_rate=1e-3,
+        augment=lambda x: x + 100.0,
+    )
+    assert len(seen["train"]) == 2 * 4  # every training batch of both epochs
+    assert all(batch.min() > 90 for batch in seen["train"])
+    torch.testing.assert_close(torch.cat(seen["valid"][:1]), valid)
+    assert history[0]["train_reconstruction"] > 10 * history[0]["valid_reconstruction"]

@@ -194,3 +194,33 @@ def test_kl_weight_scales_the_kl_in_the_objective(digits):
         )
     with pytest.raises(ValueError, match="'kl_weight' parameter"):
         VAE(kl_weight=-1.0).fit(digits[0])
+
+
+def test_training_jitter_is_drawn_within_the_resolved_bounds(digits, monkeypatch):
+    calls = []
+
+    def spy(images, max_rotation, max_shift):
+        calls.append((images.shape, max_rotation, max_shift))
+        return images
+
+    monkeypatch.setattr("vaeaug.vae.random_jitter", spy)
+    VAE(**FAST, train_max_rotation="auto", train_max_shift="auto", random_state=0).fit(digits[0])
+    assert calls and all(shape[1:] == (1, 8, 8) for shape, _, _ in calls)
+    assert {(rotation, round(shift, 6)) for _, rotation, shift in calls} == {
+        (10.0, round(8 / 14, 6))
+    }
+    calls.clear()
+    VAE(**FAST, random_state=0).fit(digits[0])  # off by default
+    VAE(**FAST, architecture="dense", train_max_rotation="auto", random_state=0).fit(digits[0])
+    assert calls == []
+
+
+def test_training_jitter_changes_the_model_reproducibly(digits):
+    X = digits[0][:200]
+    plain = VAE(**FAST, random_state=0).fit(X).transform(X[:5])
+    params = dict(**FAST, train_max_rotation=10, train_max_shift=1, random_state=0)
+    jittered = VAE(**params).fit(X).transform(X[:5])
+    assert not np.allclose(plain, jittered)
+    np.testing.assert_array_equal(VAE(**params).fit(X).transform(X[:5]), jittered)
+    with pytest.raises(ValueError, match="train_max_rotation=10 and train_max_shift=1 jitter"):
+        VAE(**{**params, "architecture": "dense"}).fit(X)

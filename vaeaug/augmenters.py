@@ -22,7 +22,7 @@ from .generators import (
     interpolate,
     pair_with_neighbors,
 )
-from .jitter import MAX_ROTATION, MAX_SHIFT, affine_jitter, draw_jitter
+from .jitter import affine_jitter, draw_jitter, resolve_jitter
 from .training import INFERENCE_BATCH_SIZE
 from .vae import VAE, fit_vae
 
@@ -277,6 +277,8 @@ class VAEAugmenter(BaseLatentAugmenter):
         conv_channels: tuple[int, ...] = (16, 8),
         hidden_units: int = 1024,
         kl_weight: float = 1.0,
+        train_max_rotation: float | str = 0.0,
+        train_max_shift: float | str = 0.0,
         max_epochs: int = 100,
         batch_size: int = 128,
         learning_rate: float = 2e-3,
@@ -305,6 +307,8 @@ class VAEAugmenter(BaseLatentAugmenter):
         self.conv_channels = conv_channels
         self.hidden_units = hidden_units
         self.kl_weight = kl_weight
+        self.train_max_rotation = train_max_rotation
+        self.train_max_shift = train_max_shift
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.learning_rate = learning_rate
@@ -323,8 +327,10 @@ class VAEAugmenter(BaseLatentAugmenter):
             name: getattr(self, name) for name in VAE._get_param_names() if name != "random_state"
         }
         if self.vae is None:
-            self._check_jitter(
-                resolve_image_shape(X.shape[1], sample_shape, self.image_shape, self.architecture)
+            resolve_jitter(
+                self.max_rotation,
+                self.max_shift,
+                resolve_image_shape(X.shape[1], sample_shape, self.image_shape, self.architecture),
             )
             X_vae = X if sample_shape is None else X.reshape(len(X), *sample_shape)
             cached_fit = check_memory(self.memory).cache(fit_vae)
@@ -339,7 +345,7 @@ class VAEAugmenter(BaseLatentAugmenter):
                 "in sklearn.frozen.FrozenEstimator so that cloning (e.g. by GridSearchCV) "
                 "keeps its weights, or leave vae=None to train one on X."
             ) from exc
-        defaults = VAE().get_params()
+        defaults = type(self)().get_params()
         ignored = sorted(name for name, value in vae_params.items() if value != defaults[name])
         if ignored:
             warnings.warn(
@@ -353,35 +359,12 @@ class VAEAugmenter(BaseLatentAugmenter):
                 f"X has {X.shape[1]} values per sample but the given vae was fitted on "
                 f"{vae.n_features_in_}."
             )
-        self._check_jitter(vae.image_shape_)
+        resolve_jitter(self.max_rotation, self.max_shift, vae.image_shape_)
         self.vae_ = vae
 
-    def _check_jitter(self, image_shape):
-        explicit = {
-            name: value
-            for name, value in [("max_rotation", self.max_rotation), ("max_shift", self.max_shift)]
-            if value != "auto" and value > 0
-        }
-        if image_shape is None and explicit:
-            raise ValueError(
-                f"{' and '.join(f'{k}={v}' for k, v in explicit.items())} jitter images, but "
-                "the VAE treats X as a table (architecture='dense'); leave them at 'auto' "
-                "or set them to 0."
-            )
-
     def _jitter_bounds(self) -> tuple[float, float]:
-        """``(max_rotation, max_shift)`` with ``"auto"`` resolved for the data."""
-        if self.vae_.image_shape_ is None:
-            auto_rotation = auto_shift = 0.0
-        else:
-            # The shift was measured on 28x28 and 70x70 images; smaller ones get
-            # the same fraction of their side as 28x28 ones.
-            side = min(self.vae_.image_shape_[1:])
-            auto_rotation, auto_shift = MAX_ROTATION, MAX_SHIFT * min(1.0, side / 28)
-        return (
-            auto_rotation if self.max_rotation == "auto" else self.max_rotation,
-            auto_shift if self.max_shift == "auto" else self.max_shift,
-        )
+        """``(max_rotation, max_shift)`` with ``"auto"`` resolved for the VAE's data."""
+        return resolve_jitter(self.max_rotation, self.max_shift, self.vae_.image_shape_)
 
     def _make_samples(self, X, y, counts, random_state):
         Z, base, partner, Z_new = self._move_in_latent_space(X, y, counts, random_state)

@@ -41,26 +41,95 @@ def affine_jitter(
     -------
     jittered : ndarray of shape (n, C, H, W), float32
     """
-    _, _, height, width = images.shape
-    theta = np.radians(angles)
-    cos, sin = np.cos(theta), np.sin(theta)
-    # affine_grid maps output to input in coordinates normalised to [-1, 1] per
-    # axis; conjugating by the pixel scale keeps rotations of non-square images rigid.
-    half = np.array([width / 2, height / 2])
-    matrices = np.empty((len(images), 2, 3), dtype=np.float32)
-    matrices[:, 0, 0] = cos
-    matrices[:, 0, 1] = -sin * half[1] / half[0]
-    matrices[:, 1, 0] = sin * half[0] / half[1]
-    matrices[:, 1, 1] = cos
-    inverse_shift = -np.einsum("nij,nj->ni", matrices[:, :, :2], shifts / half)
-    matrices[:, :, 2] = inverse_shift
     out = np.empty(images.shape, dtype=np.float32)
     for start in range(0, len(images), batch_size):
-        stop = start + batch_size
-        x = torch.as_tensor(images[start:stop], dtype=torch.float32)
-        grid = F.affine_grid(torch.from_numpy(matrices[start:stop]), list(x.shape), False)
-        out[start:stop] = F.grid_sample(x, grid, align_corners=False).numpy()
+        rows = slice(start, start + batch_size)
+        out[rows] = jitter_tensor(
+            torch.as_tensor(images[rows], dtype=torch.float32),
+            torch.as_tensor(angles[rows], dtype=torch.float64),
+            torch.as_tensor(shifts[rows], dtype=torch.float64),
+        ).numpy()
     return out
+
+
+def jitter_tensor(images: torch.Tensor, angles: torch.Tensor, shifts: torch.Tensor) -> torch.Tensor:
+    """:func:`affine_jitter` of a batch of images held as a tensor, on its device.
+
+    ``angles`` (degrees) and ``shifts`` (pixels) may be of a wider dtype than
+    the images; the transforms are built in it, then cast.
+    """
+    height, width = images.shape[-2:]
+    theta = torch.deg2rad(angles)
+    cos, sin = torch.cos(theta), torch.sin(theta)
+    # affine_grid maps output to input in coordinates normalised to [-1, 1] per
+    # axis; conjugating by the pixel scale keeps rotations of non-square images rigid.
+    half_width, half_height = width / 2, height / 2
+    linear = torch.stack(
+        [
+            torch.stack([cos, -sin * half_height / half_width], dim=1),
+            torch.stack([sin * half_width / half_height, cos], dim=1),
+        ],
+        dim=1,
+    )
+    # The shift is undone with the linear part as rounded to the images' dtype,
+    # the matrix that is applied.
+    linear = linear.to(images.dtype)
+    normalised_shifts = shifts / shifts.new_tensor([half_width, half_height])
+    inverse_shift = -torch.einsum("nij,nj->ni", linear.to(shifts.dtype), normalised_shifts)
+    matrices = torch.cat([linear, inverse_shift[:, :, None].to(images.dtype)], dim=2)
+    grid = F.affine_grid(matrices, list(images.shape), align_corners=False)
+    return F.grid_sample(images, grid, align_corners=False)
+
+
+def resolve_jitter(
+    max_rotation: float | str,
+    max_shift: float | str,
+    image_shape: tuple[int, ...] | None,
+    names: tuple[str, str] = ("max_rotation", "max_shift"),
+) -> tuple[float, float]:
+    """Jitter bounds with ``"auto"`` resolved for samples of ``image_shape``.
+
+    ``"auto"`` is :data:`MAX_ROTATION` degrees and :data:`MAX_SHIFT` pixels
+    for images of at least 28 pixels a side, the same fraction of the side
+    for smaller ones, and no jitter for tables (``image_shape`` ``None``).
+
+    Raises
+    ------
+    ValueError
+        When a bound is explicitly positive for a table; ``names`` are the
+        parameters named in the message.
+    """
+    bounds = dict(zip(names, (max_rotation, max_shift), strict=True))
+    if image_shape is None:
+        explicit = {name: value for name, value in bounds.items() if value != "auto" and value > 0}
+        if explicit:
+            raise ValueError(
+                f"{' and '.join(f'{k}={v}' for k, v in explicit.items())} jitter images, but "
+                "the VAE treats X as a table (architecture='dense'); leave them at 'auto' "
+                "or set them to 0."
+            )
+        return 0.0, 0.0
+    # The shift was measured on 28x28 and 70x70 images; smaller ones get the
+    # same fraction of their side as 28x28 ones.
+    auto = (MAX_ROTATION, MAX_SHIFT * min(1.0, min(image_shape[-2:]) / 28))
+    rotation, shift = (
+        default if value == "auto" else float(value)
+        for value, default in zip((max_rotation, max_shift), auto, strict=True)
+    )
+    return rotation, shift
+
+
+def random_jitter(images: torch.Tensor, max_rotation: float, max_shift: float) -> torch.Tensor:
+    """Jitter each image of a batch by a uniform random rotation and shift.
+
+    Draws from torch's random state on the images' device, so that it can
+    augment training batches; see :func:`draw_jitter` for the bounds.
+    """
+    n = len(images)
+    options = dict(dtype=torch.float64, device=images.device)
+    angles = (2 * torch.rand(n, **options) - 1) * max_rotation
+    shifts = (2 * torch.rand(n, 2, **options) - 1) * max_shift
+    return jitter_tensor(images, angles, shifts)
 
 
 def draw_jitter(

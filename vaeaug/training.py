@@ -104,8 +104,9 @@ def fit_module(
     make_callbacks : callable
         ``make_callbacks(has_validation)`` returns the callbacks to train with.
     **schedule
-        ``max_epochs``, ``batch_size``, ``learning_rate`` and
-        ``learning_rate_schedule`` of :func:`train_module`.
+        ``max_epochs``, ``batch_size``, ``learning_rate``,
+        ``learning_rate_schedule``, ``term_weights`` and ``augment`` of
+        :func:`train_module`.
 
     Returns
     -------
@@ -142,6 +143,7 @@ def train_module(
     learning_rate: float,
     learning_rate_schedule: str = "constant",
     term_weights: Mapping[str, float] | None = None,
+    augment: Callable[[torch.Tensor], torch.Tensor] | None = None,
     callbacks: Sequence[Callback] = (),
 ) -> list[dict]:
     """Train ``module`` in place with Adam by minimising the weighted sum of ``loss_terms``.
@@ -166,6 +168,9 @@ def train_module(
         epoch ``max_epochs`` (see :func:`cosine_with_warmup`).
     term_weights : mapping of str to float, default=None
         Weight of each named term in the objective (1 when not given).
+    augment : callable, default=None
+        Applied to the inputs (the first tensor) of every training
+        mini-batch, e.g. a random jitter; validation data are left as they are.
     callbacks : sequence of Callback
         Called in order; any of them can stop training.
 
@@ -202,7 +207,10 @@ def train_module(
         order = torch.randperm(n_train, device=device)
         totals: dict[str, torch.Tensor] = {}
         for index in _batches(order, batch_size):
-            terms = loss_terms(module, *(tensor[index] for tensor in train_data))
+            batch = [tensor[index] for tensor in train_data]
+            if augment is not None:
+                batch[0] = augment(batch[0])
+            terms = loss_terms(module, *batch)
             optimizer.zero_grad(set_to_none=True)
             sum(weights.get(name, 1.0) * value for name, value in terms.items()).backward()
             rate = optimizer.param_groups[0]["lr"]

@@ -17,6 +17,7 @@ from ._docstrings import VAE_PARAMETERS, substitute
 from ._input import flatten_samples, resolve_image_shape, standard_scaling
 from ._torch_state import TorchStateMixin
 from .callbacks import EarlyStopping, ProgressBar
+from .jitter import random_jitter, resolve_jitter
 from .network import ConvVAE, DenseVAE, elbo_terms
 from .training import INFERENCE_BATCH_SIZE, fit_module, resolve_device
 
@@ -92,6 +93,8 @@ class VAE(TorchStateMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         "conv_channels": ["array-like"],
         "hidden_units": [Interval(Integral, 1, None, closed="left")],
         "kl_weight": [Interval(Real, 0, None, closed="left")],
+        "train_max_rotation": [Interval(Real, 0, 180, closed="both"), StrOptions({"auto"})],
+        "train_max_shift": [Interval(Real, 0, None, closed="left"), StrOptions({"auto"})],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
@@ -113,6 +116,8 @@ class VAE(TorchStateMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         conv_channels: tuple[int, ...] = (16, 8),
         hidden_units: int = 1024,
         kl_weight: float = 1.0,
+        train_max_rotation: float | str = 0.0,
+        train_max_shift: float | str = 0.0,
         max_epochs: int = 100,
         batch_size: int = 128,
         learning_rate: float = 2e-3,
@@ -130,6 +135,8 @@ class VAE(TorchStateMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         self.conv_channels = conv_channels
         self.hidden_units = hidden_units
         self.kl_weight = kl_weight
+        self.train_max_rotation = train_max_rotation
+        self.train_max_shift = train_max_shift
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.learning_rate = learning_rate
@@ -173,6 +180,17 @@ class VAE(TorchStateMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         else:
             self.mean_, self.scale_ = standard_scaling(X_2d)
             build = functools.partial(DenseVAE, X_2d.shape[1], self.latent_dim, self.hidden_units)
+        max_rotation, max_shift = resolve_jitter(
+            self.train_max_rotation,
+            self.train_max_shift,
+            self.image_shape_,
+            names=("train_max_rotation", "train_max_shift"),
+        )
+        augment = None
+        if max_rotation or max_shift:
+            augment = functools.partial(
+                random_jitter, max_rotation=max_rotation, max_shift=max_shift
+            )
         self.device_ = resolve_device(self.device)
         self.module_, self.history_ = fit_module(
             build,
@@ -187,6 +205,7 @@ class VAE(TorchStateMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
             learning_rate=self.learning_rate,
             learning_rate_schedule=self.learning_rate_schedule,
             term_weights={"kl": self.kl_weight},
+            augment=augment,
         )
         return self
 
