@@ -335,6 +335,8 @@ def test_parameters_ignored_with_a_prefit_vae_are_named(digits):
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # VAEAugmenter's own defaults are not "set"
         VAEAugmenter(vae=vae).fit_resample(X, y)
+    with pytest.warns(UserWarning, match=r"\['train_max_rotation'\] are not used"):
+        VAEAugmenter(vae=vae, train_max_rotation=5).fit_resample(X, y)
     with pytest.warns(UserWarning, match=r"\['latent_dim'\] are not used"):
         VAEAugmenter(vae=vae, latent_dim=50).fit_resample(X, y)
 

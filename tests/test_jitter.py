@@ -110,6 +110,20 @@ def test_random_jitter_stays_within_its_bounds():
     torch.testing.assert_close(random_jitter(image, 0.0, 0.0), image)
 
 
+def test_random_jitter_rotates_both_ways_within_its_bound():
+    image = torch.zeros(500, 1, 21, 21)
+    image[:, 0, 10, 18] = 1.0  # 8 pixels right of the centre
+    torch.manual_seed(0)
+    turned = random_jitter(image, max_rotation=30.0, max_shift=0.0)
+    rows, cols = torch.meshgrid(torch.arange(21.0), torch.arange(21.0), indexing="ij")
+    mass = turned[:, 0].sum(dim=(1, 2))
+    up = 10 - (turned[:, 0] * rows).sum(dim=(1, 2)) / mass
+    right = (turned[:, 0] * cols).sum(dim=(1, 2)) / mass - 10
+    angles = torch.rad2deg(torch.atan2(up, right))  # counter-clockwise is positive
+    assert angles.abs().max() <= 30.5
+    assert angles.min() < -27 and angles.max() > 27
+
+
 @pytest.mark.parametrize(
     "shape, expected",
     [((1, 28, 28), (10.0, 2.0)), ((1, 70, 70), (10.0, 2.0)), ((1, 8, 8), (10.0, 2 * 8 / 28))],

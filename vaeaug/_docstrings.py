@@ -51,8 +51,10 @@ VAE_PARAMETERS = """image_shape : tuple of int, default=None
         is seen (the images held out for early stopping are not), so the
         VAE learns from more varied images than it is given: unseen images
         are reconstructed much better when the training images are few, and
-        training runs for more epochs before it stops early. ``"auto"``: 10
-        for images, none for tables; ``0`` (the paper) turns it off.
+        training runs for more epochs before it stops early. The background
+        is taken to be 0. ``"auto"``: 10 for images, none for tables (a
+        positive value for a table is an error); ``0`` (the paper) turns it
+        off.
 
     train_max_shift : float or "auto", default=0.0
         Likewise, shifts of up to ``train_max_shift`` pixels along each axis.

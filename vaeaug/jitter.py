@@ -55,8 +55,20 @@ def affine_jitter(
 def jitter_tensor(images: torch.Tensor, angles: torch.Tensor, shifts: torch.Tensor) -> torch.Tensor:
     """:func:`affine_jitter` of a batch of images held as a tensor, on its device.
 
-    ``angles`` (degrees) and ``shifts`` (pixels) may be of a wider dtype than
-    the images; the transforms are built in it, then cast.
+    Parameters
+    ----------
+    images : Tensor of shape (n, C, H, W)
+        Images; the background is taken to be 0.
+    angles : Tensor of shape (n,)
+        Counter-clockwise rotations in degrees, on the images' device.
+    shifts : Tensor of shape (n, 2)
+        Shifts in pixels, ``(right, down)``, of the dtype of ``angles``. The
+        transforms are built in that dtype (float64 keeps them exact), then
+        cast to the images'.
+
+    Returns
+    -------
+    jittered : Tensor of shape (n, C, H, W)
     """
     height, width = images.shape[-2:]
     theta = torch.deg2rad(angles)
@@ -93,6 +105,20 @@ def resolve_jitter(
     for images of at least 28 pixels a side, the same fraction of the side
     for smaller ones, and no jitter for tables (``image_shape`` ``None``).
 
+    Parameters
+    ----------
+    max_rotation, max_shift : float or "auto"
+        The bounds as the user gave them.
+    image_shape : tuple of int or None
+        ``(C, H, W)`` of the images, or ``None`` for a table.
+    names : tuple of str, default=("max_rotation", "max_shift")
+        The parameters' names, for the error message.
+
+    Returns
+    -------
+    max_rotation, max_shift : float
+        Degrees and pixels; ``(0.0, 0.0)`` for tables.
+
     Raises
     ------
     ValueError
@@ -123,7 +149,20 @@ def random_jitter(images: torch.Tensor, max_rotation: float, max_shift: float) -
     """Jitter each image of a batch by a uniform random rotation and shift.
 
     Draws from torch's random state on the images' device, so that it can
-    augment training batches; see :func:`draw_jitter` for the bounds.
+    augment training batches, with the bounds of :func:`draw_jitter`.
+
+    Parameters
+    ----------
+    images : Tensor of shape (n, C, H, W)
+        Images; the background is taken to be 0.
+    max_rotation : float
+        Angles are uniform in ``[-max_rotation, max_rotation]`` degrees.
+    max_shift : float
+        Shifts are uniform in ``[-max_shift, max_shift]`` pixels along each axis.
+
+    Returns
+    -------
+    jittered : Tensor of shape (n, C, H, W)
     """
     n = len(images)
     options = dict(dtype=torch.float64, device=images.device)

@@ -10,7 +10,8 @@ same-class neighbours in the latent space, as ``VAEAugmenter`` does; what
 changes is written next to it in ``VARIANTS``.
 
     python docs/results/generation_ablations.py mnist-restricted --data-home ../shared/data \
-        --seeds 0 1 2 --vae-seed 0 --cache-dir /tmp/vaeaug-cache --out docs/results
+        --seeds 0 1 2 --vae-seed 0 --cache-dir /tmp/vaeaug-cache --out docs/results \
+        --name beyond-mnist-validation-ablations
 """
 
 from __future__ import annotations
@@ -39,7 +40,10 @@ VARIANTS = {
     "half jitter": "each new image is, with probability 1/2, a jittered original instead",
     "uniform alpha": "interpolation with alpha ~ U(0, 1) per new image, then jitter",
     "class noise": "z + 0.5 e, e ~ N(0, within-class covariance of the latents), then jitter",
-    "vae on jittered": "the VAE trains on jittered copies of the unlabelled images; then default",
+    "vae on jittered": (
+        "the VAE trains on jittered copies of the unlabelled images (copies of an image may "
+        "fall on both sides of its early-stopping split); then default"
+    ),
     "vae-guided warp": "the original, warped as D(z) warps onto D(z') (sharp strokes), then jitter",
 }
 
@@ -159,11 +163,11 @@ def main() -> None:
         vaes = {}
         for variant in args.variants:
             copies = args.jitter_copies if variant == "vae on jittered" else 0
-            if copies not in vaes:
+            if variant != "jitter" and copies not in vaes:
                 vaes[copies] = train_vae(
                     data, args.latent_dim, vae_seed, protocol.vae_params, args.cache_dir, copies
                 )
-            vae = None if variant == "jitter" else vaes[copies]
+            vae = vaes.get(copies) if variant != "jitter" else None
             started = time.perf_counter()
             X, y = augment(variant, data, vae, args.n_per_sample, seed)
             augment_seconds = time.perf_counter() - started
