@@ -20,3 +20,17 @@ def blobs():
     X = np.concatenate([rng.normal(c, 1.0, size=(n, 5)) for c, n in [(0, 8), (5, 6), (10, 5)]])
     y = np.repeat([0, 1, 2], [8, 6, 5])
     return X, y
+
+
+@pytest.fixture
+def training_jitter_calls(monkeypatch):
+    """Record ``(batch shape, max_rotation, max_shift rounded to 1e-6)`` of each
+    training-batch jitter a VAE draws; the batches pass through unchanged."""
+    calls = []
+
+    def spy(images, max_rotation, max_shift):
+        calls.append((tuple(images.shape), max_rotation, round(max_shift, 6)))
+        return images
+
+    monkeypatch.setattr("vaeaug.vae.random_jitter", spy)
+    return calls

@@ -226,20 +226,13 @@ def test_jitter_moves_each_synthetic_sample_by_its_own_draw(digits, monkeypatch)
     np.testing.assert_array_equal(X_jit[~new], X)
 
 
-def test_training_jitter_reaches_the_vae_and_is_off_by_default(digits, monkeypatch):
+def test_training_jitter_reaches_the_vae_and_is_off_by_default(digits, training_jitter_calls):
     X, y = digits
-    bounds = []
-
-    def spy(images, max_rotation, max_shift):
-        bounds.append((max_rotation, round(max_shift, 6)))
-        return images
-
-    monkeypatch.setattr("vaeaug.vae.random_jitter", spy)
     VAEAugmenter(**FAST, random_state=0).fit(X, y)
-    assert bounds == []
+    assert training_jitter_calls == []
     jittered = dict(train_max_rotation="auto", train_max_shift="auto")
     augmenter = VAEAugmenter(**FAST, **jittered, random_state=0).fit(X, y)
-    assert set(bounds) == {(10.0, round(8 / 14, 6))}
+    assert {(rot, shift) for _, rot, shift in training_jitter_calls} == {(10.0, round(8 / 14, 6))}
     assert augmenter.vae_.get_params()["train_max_rotation"] == "auto"
 
 

@@ -95,16 +95,24 @@ def test_draws_fill_the_bounds_and_no_more():
     assert np.abs(shifts).max() <= 2.0 and (np.abs(shifts).max(axis=0) > 1.99).all()
 
 
+def _centroids(images):
+    """``(row, column)`` centre of mass of each single-channel image, shape (n, 2)."""
+    height, width = images.shape[-2:]
+    rows, cols = torch.meshgrid(
+        torch.arange(float(height)), torch.arange(float(width)), indexing="ij"
+    )
+    mass = images[:, 0].sum(dim=(1, 2))
+    return torch.stack(
+        [(images[:, 0] * grid).sum(dim=(1, 2)) / mass for grid in (rows, cols)], dim=1
+    )
+
+
 def test_random_jitter_stays_within_its_bounds():
     image = torch.zeros(500, 1, 9, 9)
     image[:, 0, 4, 4] = 1.0
     torch.manual_seed(0)
     moved = random_jitter(image, max_rotation=0.0, max_shift=1.5)
-    rows, cols = torch.meshgrid(torch.arange(9.0), torch.arange(9.0), indexing="ij")
-    mass = moved[:, 0].sum(dim=(1, 2))
-    centre_row = (moved[:, 0] * rows).sum(dim=(1, 2)) / mass
-    centre_col = (moved[:, 0] * cols).sum(dim=(1, 2)) / mass
-    offsets = torch.stack([centre_row, centre_col], dim=1) - 4
+    offsets = _centroids(moved) - 4
     assert offsets.abs().max() <= 1.5 + 1e-5
     assert (offsets.abs().amax(dim=0) > 1.4).all()  # both axes use the whole range
     torch.testing.assert_close(random_jitter(image, 0.0, 0.0), image)
@@ -115,11 +123,8 @@ def test_random_jitter_rotates_both_ways_within_its_bound():
     image[:, 0, 10, 18] = 1.0  # 8 pixels right of the centre
     torch.manual_seed(0)
     turned = random_jitter(image, max_rotation=30.0, max_shift=0.0)
-    rows, cols = torch.meshgrid(torch.arange(21.0), torch.arange(21.0), indexing="ij")
-    mass = turned[:, 0].sum(dim=(1, 2))
-    up = 10 - (turned[:, 0] * rows).sum(dim=(1, 2)) / mass
-    right = (turned[:, 0] * cols).sum(dim=(1, 2)) / mass - 10
-    angles = torch.rad2deg(torch.atan2(up, right))  # counter-clockwise is positive
+    row, col = (_centroids(turned) - 10).unbind(dim=1)
+    angles = torch.rad2deg(torch.atan2(-row, col))  # counter-clockwise is positive
     assert angles.abs().max() <= 30.5
     assert angles.min() < -27 and angles.max() > 27
 
