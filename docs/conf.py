@@ -3,10 +3,15 @@
 Build with::
 
     python -m sphinx -b html -W --keep-going docs docs/_build/html
+
+The build runs every example in ``examples/`` (a few minutes on a laptop
+CPU); ``-D plot_gallery=0`` skips running them.
 """
 
 import os
 import sys
+
+from sphinx_gallery.sorting import ExplicitOrder
 
 # Import the package from this checkout rather than from an installed copy.
 sys.path.insert(0, os.path.abspath(".."))
@@ -27,11 +32,13 @@ extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.mathjax",
     "numpydoc",
+    "myst_parser",
+    "sphinx_gallery.gen_gallery",
 ]
 
 root_doc = "index"
-source_suffix = {".rst": "restructuredtext"}
-exclude_patterns = ["_build", "Thumbs.db", ".DS_Store"]
+source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
+exclude_patterns = ["_build", "Thumbs.db", ".DS_Store", "auto_examples/*.ipynb"]
 default_role = "literal"
 pygments_style = "sphinx"
 
@@ -54,11 +61,77 @@ numpydoc_class_members_toctree = False
 numpydoc_attributes_as_param_list = True
 numpydoc_xref_param_type = False
 
+# -- MyST (Markdown pages: results, benchmarks) --------------------------------
+
+myst_enable_extensions = ["dollarmath"]
+# Anchors for the Markdown headings, so that links such as
+# ``results.md#beyond-the-paper`` resolve.
+myst_heading_anchors = 3
+
+# -- sphinx-gallery ------------------------------------------------------------
+
+sphinx_gallery_conf = {
+    "examples_dirs": "../examples",
+    "gallery_dirs": "auto_examples",
+    "filename_pattern": r"/plot_",
+    # From the first steps to the comparisons; unlisted examples come last.
+    "within_subsection_order": ExplicitOrder(
+        [
+            "plot_quickstart.py",
+            "plot_generation_methods.py",
+            "plot_grid_search.py",
+            "plot_pretrained_vae.py",
+            "plot_class_balancing.py",
+            "plot_latent_route.py",
+            "plot_compare_augmenters.py",
+            "*",
+        ]
+    ),
+    "backreferences_dir": "gen_modules/backreferences",
+    "doc_module": ("vaeaug",),
+    "download_all_examples": False,
+    "remove_config_comments": True,
+}
+
 # -- HTML output -------------------------------------------------------------
 
-html_theme = "alabaster"
+html_theme = "pydata_sphinx_theme"
 html_title = f"vaeaug {release}"
 html_theme_options = {
-    "description": "Data augmentation for scikit-learn with a variational autoencoder",
-    "fixed_sidebar": True,
+    "navbar_align": "left",
+    "show_toc_level": 2,
+    "footer_start": ["copyright"],
+    "footer_end": ["sphinx-version", "theme-version"],
 }
+# Only the examples have sibling pages to list in the left sidebar; on the
+# other pages it would stay empty.
+html_sidebars = {
+    page: []
+    for page in (
+        "index",
+        "user_guide",
+        "api",
+        "results",
+        "results/*",
+        "benchmarks",
+        "auto_examples/index",
+        "search",
+        "genindex",
+        "py-modindex",
+        "sg_execution_times",
+    )
+}
+
+
+def _mark_result_tables_orphan(app, docname, source):
+    """Let the tables in ``results/`` stand outside any toctree.
+
+    ``vaeaug reproduce`` writes them; ``results.md`` links each one, and a
+    toctree listing them all would crowd the navigation.
+    """
+    if docname.startswith("results/"):
+        source[0] = "---\norphan: true\n---\n" + source[0]
+
+
+def setup(app):
+    app.connect("source-read", _mark_result_tables_orphan)
