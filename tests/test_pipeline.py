@@ -27,21 +27,27 @@ def split():
 def test_grid_search_over_latent_size_and_method(split, classifier):
     X_train, y_train, X_test, y_test = split
     pipe = Pipeline(
-        [("aug", VAEAugmenter(**{**FAST, "max_epochs": 2}, random_state=0)), ("clf", classifier)]
+        [
+            ("aug", VAEAugmenter(VAE(**{**FAST, "max_epochs": 2}), random_state=0)),
+            ("clf", classifier),
+        ]
     )
-    grid = {"aug__latent_dim": [2, 4], "aug__method": ["noise", "interpolation", "extrapolation"]}
+    grid = {
+        "aug__vae__latent_dim": [2, 4],
+        "aug__method": ["noise", "interpolation", "extrapolation"],
+    }
     search = GridSearchCV(pipe, grid, cv=2, error_score="raise")
     search.fit(X_train, y_train)
     assert len(search.cv_results_["params"]) == 6
-    assert search.best_params_["aug__latent_dim"] in (2, 4)
+    assert search.best_params_["aug__vae__latent_dim"] in (2, 4)
     assert search.score(X_test, y_test) > 0.5
 
 
 def test_pipeline_trains_on_the_augmented_set_and_predicts_raw_test_data(split):
     X_train, y_train, X_test, _ = split
-    X_res, y_res = VAEAugmenter(**FAST, random_state=0).fit_resample(X_train, y_train)
+    X_res, y_res = VAEAugmenter(VAE(**FAST), random_state=0).fit_resample(X_train, y_train)
     by_hand = SVC().fit(X_res, y_res)
-    pipe = Pipeline([("aug", VAEAugmenter(**FAST, random_state=0)), ("clf", SVC())])
+    pipe = Pipeline([("aug", VAEAugmenter(VAE(**FAST), random_state=0)), ("clf", SVC())])
     pipe.fit(X_train, y_train)
     assert pipe["clf"].shape_fit_ == X_res.shape
     np.testing.assert_array_equal(pipe.predict(X_test), by_hand.predict(X_test))
