@@ -89,7 +89,7 @@ VAE_PARAMETERS = """image_shape : tuple of int, default=None
         Extra :class:`~vaeaug.callbacks.Callback` objects, copied at each fit
         and called after the built-in early stopping and progress bar.
 
-    device : str, default="auto"
+    device : str or torch.device, default="auto"
         Torch device for training and inference; ``"auto"`` picks CUDA when
         available, else the CPU.
 

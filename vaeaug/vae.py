@@ -102,7 +102,7 @@ class VAE(TorchStateMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         "validation_fraction": [Interval(Real, 0, 1, closed="left")],
         "patience": [Interval(Integral, 1, None, closed="left"), None],
         "callbacks": [list, None],
-        "device": [str],
+        "device": [str, torch.device],
         "verbose": ["verbose"],
         "random_state": ["random_state"],
     }
@@ -125,7 +125,7 @@ class VAE(TorchStateMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         validation_fraction: float = 0.1,
         patience: int | None = 5,
         callbacks: list | None = None,
-        device: str = "auto",
+        device: str | torch.device = "auto",
         verbose: int = 0,
         random_state: int | np.random.RandomState | None = None,
     ):
