@@ -141,7 +141,8 @@ def test_unpickles_on_a_machine_without_cuda(digits, monkeypatch):
     state["module_"] = vae.module_  # already on the CPU here
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     restored = VAE.__new__(VAE)
-    restored.__setstate__(state)
+    with pytest.warns(UserWarning, match="loaded on the CPU"):
+        restored.__setstate__(state)
     assert restored.device_ == torch.device("cpu")
     assert restored.transform(digits[0][:2]).shape == (2, 4)
 

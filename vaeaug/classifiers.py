@@ -69,7 +69,7 @@ class MLPClassifier(TorchStateMixin, ClassifierMixin, BaseEstimator):
         Fraction of the samples held out for early stopping; ``0`` disables it.
     patience : int, default=10
         Epochs without improvement of the validation loss before stopping.
-    device : str, default="auto"
+    device : str or torch.device, default="auto"
         Torch device; ``"auto"`` picks CUDA when available.
     verbose : int, default=0
         Show a progress bar over epochs when positive.
@@ -102,7 +102,7 @@ class MLPClassifier(TorchStateMixin, ClassifierMixin, BaseEstimator):
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "validation_fraction": [Interval(Real, 0, 1, closed="left")],
         "patience": [Interval(Integral, 1, None, closed="left")],
-        "device": [str],
+        "device": [str, torch.device],
         "verbose": ["verbose"],
         "random_state": ["random_state"],
     }
@@ -118,7 +118,7 @@ class MLPClassifier(TorchStateMixin, ClassifierMixin, BaseEstimator):
         learning_rate: float = 1e-3,
         validation_fraction: float = 0.1,
         patience: int = 10,
-        device: str = "auto",
+        device: str | torch.device = "auto",
         verbose: int = 0,
         random_state=None,
     ):

@@ -21,7 +21,7 @@ LossTerms = Callable[..., dict[str, torch.Tensor]]
 INFERENCE_BATCH_SIZE = 2048
 
 
-def resolve_device(device: str) -> torch.device:
+def resolve_device(device: str | torch.device) -> torch.device:
     """Turn the ``device`` parameter into a :class:`torch.device`."""
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")

@@ -111,7 +111,7 @@ class VAE(TorchStateMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         Extra :class:`~vaeaug.callbacks.Callback` objects, copied at each fit
         and called after the built-in early stopping and progress bar.
 
-    device : str, default="auto"
+    device : str or torch.device, default="auto"
         Torch device for training and inference; ``"auto"`` picks CUDA when
         available, else the CPU.
 
@@ -176,7 +176,7 @@ class VAE(TorchStateMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         "validation_fraction": [Interval(Real, 0, 1, closed="left")],
         "patience": [Interval(Integral, 1, None, closed="left"), None],
         "callbacks": [list, None],
-        "device": [str],
+        "device": [str, torch.device],
         "verbose": ["verbose"],
         "random_state": ["random_state"],
     }
@@ -199,7 +199,7 @@ class VAE(TorchStateMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         validation_fraction: float = 0.1,
         patience: int | None = 5,
         callbacks: list | None = None,
-        device: str = "auto",
+        device: str | torch.device = "auto",
         verbose: int = 0,
         random_state: int | np.random.RandomState | None = None,
     ):
