@@ -19,13 +19,36 @@ from torch.nn import functional as F
 from ._input import standard_scaling
 from ._torch_state import TorchStateMixin
 from .callbacks import EarlyStopping, ProgressBar
-from .training import INFERENCE_BATCH_SIZE, fit_module, resolve_device
+from .training import INFERENCE_BATCH_SIZE, fit_atomically, fit_module, resolve_device
+
+
+class GeneratorDropout(nn.Dropout):
+    """:class:`torch.nn.Dropout` that draws its mask from a generator given to ``forward``."""
+
+    def forward(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        if not self.training or self.p == 0:
+            return x
+        keep = torch.rand(x.shape, generator=generator, dtype=x.dtype, device=x.device) >= self.p
+        return x * keep / (1 - self.p)
+
+
+class MLP(nn.Sequential):
+    """:class:`torch.nn.Sequential` that passes ``forward``'s generator to its dropout layers."""
+
+    def forward(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        for layer in self:
+            x = layer(x, generator) if isinstance(layer, GeneratorDropout) else layer(x)
+        return x
 
 
 def build_mlp(
     n_features: int, n_classes: int, hidden_units: int, n_layers: int, dropout: float
-) -> nn.Sequential:
-    """``n_layers`` blocks of Linear, BatchNorm, ReLU and Dropout, then a linear output."""
+) -> MLP:
+    """``n_layers`` blocks of Linear, BatchNorm, ReLU and Dropout, then a linear output.
+
+    In training mode, ``module(x, generator)`` draws the dropout masks from
+    ``generator`` (torch's default generator when omitted).
+    """
     layers: list[nn.Module] = []
     width = n_features
     for _ in range(n_layers):
@@ -33,15 +56,17 @@ def build_mlp(
             nn.Linear(width, hidden_units),
             nn.BatchNorm1d(hidden_units),
             nn.ReLU(),
-            nn.Dropout(dropout),
+            GeneratorDropout(dropout),
         ]
         width = hidden_units
     layers.append(nn.Linear(width, n_classes))
-    return nn.Sequential(*layers)
+    return MLP(*layers)
 
 
-def _cross_entropy_terms(module: nn.Module, x: torch.Tensor, y: torch.Tensor) -> dict:
-    return {"cross_entropy": F.cross_entropy(module(x), y)}
+def _cross_entropy_terms(
+    module: MLP, x: torch.Tensor, y: torch.Tensor, generator: torch.Generator | None = None
+) -> dict:
+    return {"cross_entropy": F.cross_entropy(module(x, generator), y)}
 
 
 class MLPClassifier(TorchStateMixin, ClassifierMixin, BaseEstimator):
@@ -81,7 +106,7 @@ class MLPClassifier(TorchStateMixin, ClassifierMixin, BaseEstimator):
     ----------
     classes_ : ndarray of shape (n_classes,)
         Class labels.
-    module_ : torch.nn.Sequential
+    module_ : MLP
         The trained network, in evaluation mode.
     history_ : list of dict
         Losses per epoch.
@@ -148,8 +173,23 @@ class MLPClassifier(TorchStateMixin, ClassifierMixin, BaseEstimator):
         -------
         self : MLPClassifier
             The fitted classifier.
+
+        Raises
+        ------
+        FloatingPointError
+            When training diverges; a smaller ``learning_rate`` usually helps.
+
+        Notes
+        -----
+        Fitting is transactional, as :meth:`vaeaug.VAE.fit`: if training raises
+        (Ctrl-C's ``KeyboardInterrupt``, divergence), the exception propagates
+        and the classifier is left exactly as it was before ``fit``.
         """
         self._validate_params()
+        return fit_atomically(self, lambda twin: twin._fit(X, y))
+
+    def _fit(self, X, y) -> None:
+        """Body of ``fit``, run on an unfitted twin by :func:`~vaeaug.training.fit_atomically`."""
         X, y = validate_data(self, X, y, reset=True)
         check_classification_targets(y)
         encoder = LabelEncoder().fit(y)
@@ -180,7 +220,6 @@ class MLPClassifier(TorchStateMixin, ClassifierMixin, BaseEstimator):
             batch_size=self.batch_size,
             learning_rate=self.learning_rate,
         )
-        return self
 
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities, columns in the order of ``classes_``.

@@ -18,7 +18,7 @@ from ._torch_state import TorchStateMixin
 from .callbacks import EarlyStopping, ProgressBar
 from .jitter import random_jitter, resolve_jitter
 from .network import ConvVAE, DenseVAE, elbo_terms
-from .training import INFERENCE_BATCH_SIZE, fit_module, resolve_device
+from .training import INFERENCE_BATCH_SIZE, fit_atomically, fit_module, resolve_device
 
 
 class VAE(TorchStateMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
@@ -237,8 +237,27 @@ class VAE(TorchStateMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         -------
         self : VAE
             The fitted estimator.
+
+        Raises
+        ------
+        FloatingPointError
+            When training diverges; a smaller ``learning_rate`` usually helps.
+
+        Notes
+        -----
+        Fitting is transactional: the fitted attributes are computed apart and
+        set together once training has finished. If training raises (Ctrl-C's
+        ``KeyboardInterrupt``, divergence, a callback's exception), every
+        callback's ``on_train_end`` still runs (the progress bar closes), the
+        exception propagates, and the estimator is left exactly as it was
+        before ``fit``: unfitted, or with the network, scaling and history of
+        its previous fit. So Ctrl-C stops a whole grid search, not one fit.
         """
         self._validate_params()
+        return fit_atomically(self, lambda twin: twin._fit(X))
+
+    def _fit(self, X) -> None:
+        """Body of ``fit``, run on an unfitted twin by :func:`~vaeaug.training.fit_atomically`."""
         X_2d, sample_shape = flatten_samples(X)
         X_2d = validate_data(self, X_2d, reset=True, dtype="numeric")
         self.input_shape_ = sample_shape or (X_2d.shape[1],)
@@ -279,7 +298,6 @@ class VAE(TorchStateMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
             term_weights={"kl": self.kl_weight},
             augment=augment,
         )
-        return self
 
     def transform(self, X) -> np.ndarray:
         """Encode samples to the mean of their approximate posterior.
