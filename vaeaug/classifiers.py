@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from numbers import Integral, Real
 
 import numpy as np
@@ -200,16 +199,8 @@ class MLPClassifier(TorchStateMixin, ClassifierMixin, BaseEstimator):
             )
         self.mean_, self.scale_ = standard_scaling(X)
         self.device_ = resolve_device(self.device)
-        build = functools.partial(
-            build_mlp,
-            X.shape[1],
-            len(self.classes_),
-            self.hidden_units,
-            self.n_layers,
-            self.dropout,
-        )
         self.module_, self.history_ = fit_module(
-            build,
+            self._build_network,
             _cross_entropy_terms,
             (self._to_tensor(X), torch.as_tensor(encoder.transform(y), device=self.device_)),
             validation_fraction=self.validation_fraction,
@@ -219,6 +210,12 @@ class MLPClassifier(TorchStateMixin, ClassifierMixin, BaseEstimator):
             max_epochs=self.max_epochs,
             batch_size=self.batch_size,
             learning_rate=self.learning_rate,
+        )
+
+    def _build_network(self) -> MLP:
+        """The untrained network for the data described by the fitted attributes."""
+        return build_mlp(
+            self.n_features_in_, len(self.classes_), self.hidden_units, self.n_layers, self.dropout
         )
 
     def predict_proba(self, X) -> np.ndarray:

@@ -32,7 +32,6 @@ import json
 import os
 import secrets
 import warnings
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -41,13 +40,11 @@ import torch
 from safetensors import SafetensorError, safe_open
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
-from torch import nn
 
 from ._torch_state import available_device
-from .classifiers import MLPClassifier, build_mlp
-from .network import ConvVAE, DenseVAE
+from .classifiers import MLPClassifier
 from .training import resolve_device
-from .vae import VAE, _check_conv_channels
+from .vae import VAE
 
 #: Version of the file layout written by :func:`dump`; :func:`load` reads it
 #: and older ones.
@@ -60,29 +57,8 @@ _FORMAT = "vaeaug"
 _DTYPE_KINDS = "biufUO"
 
 
-def _vae_network(vae: VAE) -> nn.Module:
-    if vae.image_shape_ is not None:
-        channels = _check_conv_channels(vae.conv_channels)
-        return ConvVAE(vae.image_shape_, vae.latent_dim, channels, vae.hidden_units)
-    return DenseVAE(vae.n_features_in_, vae.latent_dim, vae.hidden_units)
-
-
-def _mlp_network(classifier: MLPClassifier) -> nn.Module:
-    return build_mlp(
-        classifier.n_features_in_,
-        len(classifier.classes_),
-        classifier.hidden_units,
-        classifier.n_layers,
-        classifier.dropout,
-    )
-
-
-#: The only classes a model file may name, each with the function that builds
-#: its untrained network from the parameters and fitted attributes.
-_ESTIMATORS: dict[str, tuple[type, Callable[..., nn.Module]]] = {
-    "VAE": (VAE, _vae_network),
-    "MLPClassifier": (MLPClassifier, _mlp_network),
-}
+#: The only classes a model file may name.
+_ESTIMATORS: dict[str, type] = {"VAE": VAE, "MLPClassifier": MLPClassifier}
 
 
 def dump(estimator: VAE | MLPClassifier, path: str | os.PathLike) -> None:
@@ -118,7 +94,7 @@ def dump(estimator: VAE | MLPClassifier, path: str | os.PathLike) -> None:
         If the folder of ``path`` does not exist.
     """
     name = type(estimator).__name__
-    if type(estimator) not in {cls for cls, _ in _ESTIMATORS.values()}:
+    if type(estimator) not in _ESTIMATORS.values():
         raise TypeError(
             f"dump saves one of {sorted(_ESTIMATORS)} (vaeaug's torch estimators); "
             f"got a {name}. Other estimators can be saved with skops.io."
@@ -184,7 +160,7 @@ def load(
     try:
         with safe_open(path, framework="pt") as file:
             metadata = file.metadata() or {}
-            cls, network = _check_header(path, metadata)
+            cls = _check_header(path, metadata)
             tensors = {key: file.get_tensor(key) for key in file.keys()}
     except SafetensorError as exc:
         raise ValueError(
@@ -202,11 +178,10 @@ def load(
             if not (name.isidentifier() and name.endswith("_") and not name.startswith("_")):
                 raise ValueError(f"{name!r} is not the name of a fitted attribute")
             setattr(estimator, name, value)
-        # Building the network initialises weights that are then overwritten;
-        # this must not advance torch's global random state.
-        with torch.random.fork_rng(devices=[]):
-            module = network(estimator)
-        module.load_state_dict(tensors)
+        # On the meta device building draws no initial weights: the file's are used.
+        with torch.device("meta"):
+            module = estimator._build_network()
+        module.load_state_dict(tensors, assign=True)
         fitted_on = torch.device(estimator.device_)
     except (AttributeError, KeyError, RuntimeError, TypeError, ValueError) as exc:
         raise ValueError(
@@ -220,7 +195,7 @@ def load(
     return estimator
 
 
-def _check_header(path: Path, metadata: dict[str, str]) -> tuple[type, Callable]:
+def _check_header(path: Path, metadata: dict[str, str]) -> type:
     """Check the format, its version and the class of a model file's metadata."""
     if metadata.get("format") != _FORMAT:
         raise ValueError(

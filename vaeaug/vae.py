@@ -17,7 +17,7 @@ from ._input import flatten_samples, resolve_image_shape, standard_scaling
 from ._torch_state import TorchStateMixin
 from .callbacks import EarlyStopping, ProgressBar
 from .jitter import random_jitter, resolve_jitter
-from .network import ConvVAE, DenseVAE, elbo_terms
+from .network import ConvVAE, DenseVAE, VariationalAutoencoder, elbo_terms
 from .training import INFERENCE_BATCH_SIZE, fit_atomically, fit_module, resolve_device
 
 
@@ -262,15 +262,11 @@ class VAE(TorchStateMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         X_2d = validate_data(self, X_2d, reset=True, dtype="numeric")
         self.input_shape_ = sample_shape or (X_2d.shape[1],)
         self.image_shape_ = self._image_shape_of(X_2d, sample_shape)
-        conv_channels = _check_conv_channels(self.conv_channels)
+        _check_conv_channels(self.conv_channels)
         if self.image_shape_ is not None:
             self._fit_pixel_scale(X_2d)
-            build = functools.partial(
-                ConvVAE, self.image_shape_, self.latent_dim, conv_channels, self.hidden_units
-            )
         else:
             self.mean_, self.scale_ = standard_scaling(X_2d)
-            build = functools.partial(DenseVAE, X_2d.shape[1], self.latent_dim, self.hidden_units)
         max_rotation, max_shift = resolve_jitter(
             self.train_max_rotation,
             self.train_max_shift,
@@ -284,7 +280,7 @@ class VAE(TorchStateMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
             )
         self.device_ = resolve_device(self.device)
         self.module_, self.history_ = fit_module(
-            build,
+            self._build_network,
             functools.partial(elbo_terms, likelihood=self._likelihood),
             (self._to_tensor(X_2d),),
             validation_fraction=self.validation_fraction,
@@ -360,6 +356,13 @@ class VAE(TorchStateMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
             out *= self.scale_
             out += self.mean_
         return out.reshape(len(Z), *self.input_shape_)
+
+    def _build_network(self) -> VariationalAutoencoder:
+        """The untrained network for the data described by the fitted attributes."""
+        if self.image_shape_ is not None:
+            channels = _check_conv_channels(self.conv_channels)
+            return ConvVAE(self.image_shape_, self.latent_dim, channels, self.hidden_units)
+        return DenseVAE(self.n_features_in_, self.latent_dim, self.hidden_units)
 
     def _image_shape_of(self, X_2d: np.ndarray, sample_shape) -> tuple[int, int, int] | None:
         """``(channels, height, width)`` of the samples of ``X_2d``, or ``None`` for a table."""
