@@ -477,3 +477,26 @@ def test_memory_trains_one_vae_per_fold_in_a_grid_search(digits, tmp_path, monke
     X_other[0, 0] += 1
     VAEAugmenter(VAE(**FAST), memory=str(tmp_path), random_state=0).fit_resample(X_other, y)
     assert len(fits) == 7  # different data, never a stale VAE
+
+
+def test_warnings_point_at_the_users_line():
+    from imblearn.pipeline import Pipeline
+    from sklearn.neighbors import KNeighborsClassifier
+
+    X = np.random.RandomState(0).normal(size=(7, 3))
+    y = np.array([0, 0, 0, 1, 1, 1, 2])
+    pipe = Pipeline([("aug", LatentAugmenter()), ("clf", KNeighborsClassifier(1))])
+    for call in (lambda: LatentAugmenter().fit_resample(X, y), lambda: pipe.fit(X, y)):
+        with pytest.warns(UserWarning, match="single sample") as caught:
+            call()
+        assert [w.filename for w in caught] == [__file__]
+
+
+def test_parameter_validation_can_be_skipped_like_scikit_learns(digits):
+    import sklearn
+
+    with sklearn.config_context(skip_parameter_validation=True):
+        with pytest.raises(TypeError):  # not the InvalidParameterError of validation
+            VAE(**{**FAST, "latent_dim": "two"}).fit(digits[0])
+    with pytest.raises(ValueError, match="'latent_dim' parameter"):
+        VAE(**{**FAST, "latent_dim": "two"}).fit(digits[0])

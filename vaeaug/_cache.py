@@ -6,12 +6,12 @@ import functools
 import hashlib
 import inspect
 import sys
-import warnings
 
 import numpy as np
 import torch
 from sklearn.utils.validation import check_memory
 
+from ._warnings import warn
 from .training import resolve_device
 
 #: Bumped whenever the layout of cached entries changes.
@@ -54,11 +54,9 @@ def fit_with_memory(estimator, X, memory):
     try:
         return entry.get()
     except Exception as exc:  # whatever a truncated or corrupted pickle raises
-        warnings.warn(
+        warn(
             f"A cached VAE in {memory.location} could not be loaded ({type(exc).__name__}: "
-            f"{exc}); it is trained again and the entry replaced.",
-            UserWarning,
-            stacklevel=3,
+            f"{exc}); it is trained again and the entry replaced."
         )
         entry.clear()
         return cached_fit(estimator, X, key=key)

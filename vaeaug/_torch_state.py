@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import copy
-import warnings
 
 import torch
+
+from ._warnings import warn
 
 
 class TorchStateMixin:
@@ -58,10 +59,8 @@ def available_device(device: torch.device, what: str) -> torch.device:
         missing = False
     if not missing:
         return device
-    warnings.warn(
+    warn(
         f"{what} was fitted on device {device}, which this machine does not have "
-        f"({reason}); it is loaded on the CPU.",
-        UserWarning,
-        stacklevel=3,
+        f"({reason}); it is loaded on the CPU."
     )
     return torch.device("cpu")

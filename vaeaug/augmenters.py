@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -17,6 +16,7 @@ from sklearn.utils.validation import check_is_fitted
 from ._base import ATTRIBUTES_DOC, BaseAugmenter
 from ._cache import fit_with_memory
 from ._docstrings import AMOUNT_PARAMETERS, GENERATION_PARAMETERS, substitute
+from ._warnings import warn
 from .generators import (
     add_noise,
     extrapolate,
@@ -76,13 +76,11 @@ class BaseLatentAugmenter(BaseAugmenter):
             neighbors = find_neighbors(Z, groups, self.nn_k_)
             lonely = (neighbors < 0).all(axis=1) & (counts > 0)
             if lonely.any():
-                warnings.warn(
+                warn(
                     f"Classes {np.unique(y[lonely]).tolist()} have a single sample, so no "
                     f"neighbour to pair with: method={self.method!r} makes no synthetic "
                     "samples for them. Use method='noise' or neighbor_search='all' to "
-                    "augment them.",
-                    UserWarning,
-                    stacklevel=2,
+                    "augment them."
                 )
                 counts[lonely] = 0
             base, partner = pair_with_neighbors(neighbors, counts)
@@ -383,10 +381,8 @@ def _warn_if_fitted(vae: VAE) -> None:
         check_is_fitted(vae)
     except NotFittedError:
         return
-    warnings.warn(
+    warn(
         "vae is a fitted VAE that is not wrapped in FrozenEstimator: like scikit-learn's "
         "meta-estimators, VAEAugmenter trains a clone of it on X. Pass "
-        "vae=FrozenEstimator(vae) to use its weights as they are.",
-        UserWarning,
-        stacklevel=4,
+        "vae=FrozenEstimator(vae) to use its weights as they are."
     )

@@ -6,7 +6,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
@@ -158,6 +158,7 @@ class MLPClassifier(TorchStateMixin, ClassifierMixin, BaseEstimator):
         self.verbose = verbose
         self.random_state = random_state
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y) -> MLPClassifier:
         """Train on ``X`` and class labels ``y``.
 
@@ -184,7 +185,6 @@ class MLPClassifier(TorchStateMixin, ClassifierMixin, BaseEstimator):
         (Ctrl-C's ``KeyboardInterrupt``, divergence), the exception propagates
         and the classifier is left exactly as it was before ``fit``.
         """
-        self._validate_params()
         return fit_atomically(self, lambda twin: twin._fit(X, y))
 
     def _fit(self, X, y) -> None:

@@ -31,7 +31,6 @@ import hashlib
 import json
 import os
 import secrets
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -42,6 +41,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from ._torch_state import available_device
+from ._warnings import warn
 from .classifiers import MLPClassifier
 from .training import resolve_device
 from .vae import VAE
@@ -228,12 +228,10 @@ def _params_to_json(estimator: BaseEstimator) -> dict:
         try:
             params[name] = _to_json(value)
         except TypeError:
-            warnings.warn(
+            warn(
                 f"The {name} parameter of the {type(estimator).__name__} holds objects "
                 f"({value!r:.80}), which a model file cannot hold; it is saved as None. "
-                "It only matters to a new fit.",
-                UserWarning,
-                stacklevel=3,
+                "It only matters to a new fit."
             )
             params[name] = None
     return params

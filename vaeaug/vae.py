@@ -8,7 +8,12 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    _fit_context,
+)
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
@@ -222,6 +227,7 @@ class VAE(TorchStateMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         self.verbose = verbose
         self.random_state = random_state
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None) -> VAE:
         """Train the VAE on ``X`` (labels are not used).
 
@@ -253,7 +259,6 @@ class VAE(TorchStateMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         before ``fit``: unfitted, or with the network, scaling and history of
         its previous fit. So Ctrl-C stops a whole grid search, not one fit.
         """
-        self._validate_params()
         return fit_atomically(self, lambda twin: twin._fit(X))
 
     def _fit(self, X) -> None:
