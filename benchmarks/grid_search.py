@@ -20,10 +20,13 @@ from imblearn.pipeline import Pipeline
 from sklearn.model_selection import GridSearchCV
 from sklearn.neighbors import KNeighborsClassifier
 
-from vaeaug import VAEAugmenter
+from vaeaug import VAE, VAEAugmenter
 from vaeaug.callbacks import Callback
 
-GRID = {"aug__method": ["noise", "interpolation", "extrapolation"], "aug__latent_dim": [10, 20]}
+GRID = {
+    "aug__method": ["noise", "interpolation", "extrapolation"],
+    "aug__vae__latent_dim": [10, 20],
+}
 
 
 class CountTrainings(Callback):
@@ -40,7 +43,10 @@ def search(X: np.ndarray, y: np.ndarray, memory: str | None) -> tuple[float, int
     CountTrainings.count = 0
     pipeline = Pipeline(
         [
-            ("aug", VAEAugmenter(callbacks=[CountTrainings()], memory=memory, random_state=0)),
+            (
+                "aug",
+                VAEAugmenter(VAE(callbacks=[CountTrainings()]), memory=memory, random_state=0),
+            ),
             ("clf", KNeighborsClassifier()),
         ]
     )

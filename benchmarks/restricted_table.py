@@ -17,7 +17,7 @@ import time
 from _common import describe_machine, parser
 
 from vaeaug.experiments import PROTOCOLS, run_protocol
-from vaeaug.report import markdown_table, timing_table
+from vaeaug.experiments.report import markdown_table, timing_table
 
 
 def main() -> None:

@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+import torch
 from sklearn.datasets import load_digits
 
 #: Small, quick VAE settings shared by the tests.
@@ -25,10 +26,12 @@ def blobs():
 @pytest.fixture
 def training_jitter_calls(monkeypatch):
     """Record ``(batch shape, max_rotation, max_shift rounded to 1e-6)`` of each
-    training-batch jitter a VAE draws; the batches pass through unchanged."""
+    training-batch jitter a VAE draws; the batches pass through unchanged. The
+    jitter must be given the fit's generator."""
     calls = []
 
-    def spy(images, max_rotation, max_shift):
+    def spy(images, max_rotation, max_shift, *, generator):
+        assert isinstance(generator, torch.Generator)
         calls.append((tuple(images.shape), max_rotation, round(max_shift, 6)))
         return images
 

@@ -3,6 +3,8 @@ import warnings
 import numpy as np
 import pytest
 from conftest import FAST
+from sklearn.base import clone
+from sklearn.decomposition import PCA
 from sklearn.frozen import FrozenEstimator
 from sklearn.neighbors import NearestNeighbors
 
@@ -152,7 +154,7 @@ def test_balancing_shares_new_samples_evenly(blobs):
 def test_vae_augmenter_returns_originals_first_and_unchanged(digits):
     X, y = digits
     X_in, y_in = X.copy(), y.copy()
-    sampler = VAEAugmenter(**FAST, random_state=0)
+    sampler = VAEAugmenter(VAE(**FAST), random_state=0)
     X_res, y_res = sampler.fit_resample(X, y)
     np.testing.assert_array_equal(X, X_in)
     np.testing.assert_array_equal(y, y_in)
@@ -168,7 +170,7 @@ def test_vae_augmenter_returns_originals_first_and_unchanged(digits):
 @pytest.mark.parametrize("n_per_sample", [3, 8])
 def test_decoded_samples_are_the_vae_decoding_of_the_latent_formula(digits, n_per_sample):
     X, y = digits
-    sampler = VAEAugmenter(**FAST, **NO_JITTER, n_per_sample=n_per_sample, random_state=0)
+    sampler = VAEAugmenter(VAE(**FAST), **NO_JITTER, n_per_sample=n_per_sample, random_state=0)
     X_res, _ = sampler.fit_resample(X, y)
     Z = sampler.vae_.transform(X)
     new = sampler.synthetic_mask_
@@ -182,7 +184,7 @@ def test_residual_decoding_adds_the_decoded_change_to_the_original(digits):
     # Without collapse (small KL weight), so that moves in the latent space show.
     trained = {**FAST, "kl_weight": 0.1, "max_epochs": 20}
     sampler = VAEAugmenter(
-        **trained, **NO_JITTER, decoding="residual", n_per_sample=8, random_state=0
+        VAE(**trained), **NO_JITTER, decoding="residual", n_per_sample=8, random_state=0
     )
     X_res, _ = sampler.fit_resample(X, y)
     vae, new = sampler.vae_, sampler.synthetic_mask_
@@ -198,7 +200,7 @@ def test_residual_decoding_adds_the_decoded_change_to_the_original(digits):
 
 def test_residual_decoding_without_a_move_returns_the_originals(digits):
     X, y = digits
-    sampler = VAEAugmenter(**FAST, **NO_JITTER, decoding="residual", alpha=0.0, random_state=0)
+    sampler = VAEAugmenter(VAE(**FAST), **NO_JITTER, decoding="residual", alpha=0.0, random_state=0)
     X_res, _ = sampler.fit_resample(X, y)
     new = sampler.synthetic_mask_
     np.testing.assert_allclose(X_res[new], X[sampler.sample_indices_[new]], atol=1e-4)
@@ -206,7 +208,7 @@ def test_residual_decoding_without_a_move_returns_the_originals(digits):
 
 def test_jitter_moves_each_synthetic_sample_by_its_own_draw(digits, monkeypatch):
     X, y = digits
-    plain = VAEAugmenter(**FAST, **NO_JITTER, n_per_sample=8, random_state=0)
+    plain = VAEAugmenter(VAE(**FAST), **NO_JITTER, n_per_sample=8, random_state=0)
     X_plain, _ = plain.fit_resample(X, y)
     new = plain.synthetic_mask_
     # One pixel right for even rows, none for odd ones, across the two decoded chunks.
@@ -218,7 +220,9 @@ def test_jitter_moves_each_synthetic_sample_by_its_own_draw(digits, monkeypatch)
         return np.zeros(n), shifts
 
     monkeypatch.setattr("vaeaug.augmenters.draw_jitter", draw)
-    jittered = VAEAugmenter(**FAST, n_per_sample=8, max_rotation=5, max_shift=1, random_state=0)
+    jittered = VAEAugmenter(
+        VAE(**FAST), n_per_sample=8, max_rotation=5, max_shift=1, random_state=0
+    )
     X_jit, _ = jittered.fit_resample(X, y)
     expected = X_plain[new].reshape(-1, 8, 8).copy()
     expected[::2] = np.pad(expected[::2], ((0, 0), (0, 0), (1, 0)))[:, :, :8]
@@ -228,41 +232,44 @@ def test_jitter_moves_each_synthetic_sample_by_its_own_draw(digits, monkeypatch)
 
 def test_training_jitter_reaches_the_vae_and_is_off_by_default(digits, training_jitter_calls):
     X, y = digits
-    VAEAugmenter(**FAST, random_state=0).fit(X, y)
+    VAEAugmenter(VAE(**FAST), random_state=0).fit(X, y)
     assert training_jitter_calls == []
     jittered = dict(train_max_rotation="auto", train_max_shift="auto")
-    augmenter = VAEAugmenter(**FAST, **jittered, random_state=0).fit(X, y)
+    augmenter = VAEAugmenter(VAE(**FAST, **jittered), random_state=0).fit(X, y)
     assert {(rot, shift) for _, rot, shift in training_jitter_calls} == {(10.0, round(8 / 14, 6))}
     assert augmenter.vae_.get_params()["train_max_rotation"] == "auto"
 
 
 def test_default_jitter_is_for_images_only(digits):
     X, y = digits
-    images = VAEAugmenter(**FAST, random_state=0).fit(X, y)
-    assert images._jitter_bounds() == (10.0, pytest.approx(2 * 8 / 28))
+    images = VAEAugmenter(VAE(**FAST), random_state=0).fit(X, y)
+    assert (images.max_rotation_, images.max_shift_) == (10.0, pytest.approx(2 * 8 / 28))
     X_28 = np.repeat(X.reshape(-1, 8, 8), 4, axis=1).repeat(4, axis=2)[:, :28, :28]
-    mnist_sized = VAEAugmenter(**FAST, random_state=0).fit(X_28, y)
-    assert mnist_sized._jitter_bounds() == (10.0, 2.0)
-    table = VAEAugmenter(**FAST, architecture="dense", random_state=0).fit(X, y)
-    assert table._jitter_bounds() == (0.0, 0.0)
+    mnist_sized = VAEAugmenter(VAE(**FAST), random_state=0).fit(X_28, y)
+    assert (mnist_sized.max_rotation_, mnist_sized.max_shift_) == (10.0, 2.0)
+    table = VAEAugmenter(VAE(**FAST, architecture="dense"), random_state=0).fit(X, y)
+    assert (table.max_rotation_, table.max_shift_) == (0.0, 0.0)
     X_res, _ = table.fit_resample(X, y)  # no jitter, no error
     assert X_res.shape == (1200, 64)
 
 
-def test_jitter_of_tables_is_refused():
+def test_jitter_of_tables_is_refused(monkeypatch):
     X, y = np.random.RandomState(0).normal(size=(20, 4)), [0, 1] * 10
-    sampler = VAEAugmenter(**FAST, architecture="dense", max_shift=2)
+    fits = []
+    monkeypatch.setattr(VAE, "fit", lambda self, X, y=None: fits.append(1))
+    sampler = VAEAugmenter(VAE(**FAST, architecture="dense"), max_shift=2)
     with pytest.raises(ValueError, match="max_shift=2 jitter images.*architecture='dense'"):
         sampler.fit_resample(X, y)
+    assert fits == []  # refused before training
 
 
 def test_float32_and_uint8_are_kept(digits):
     X, y = digits
     X32 = X.astype(np.float32)
-    X_res, _ = VAEAugmenter(**FAST, random_state=0).fit_resample(X32, y)
+    X_res, _ = VAEAugmenter(VAE(**FAST), random_state=0).fit_resample(X32, y)
     assert X_res.dtype == np.float32
     X8 = (X * 255 / 16).astype(np.uint8)
-    X_res, _ = VAEAugmenter(**FAST, random_state=0).fit_resample(X8, y)
+    X_res, _ = VAEAugmenter(VAE(**FAST), random_state=0).fit_resample(X8, y)
     assert X_res.dtype == np.uint8
     np.testing.assert_array_equal(X_res[:300], X8)
     assert X_res[300:].max() > 16  # decoded in the 0-255 scale
@@ -272,15 +279,15 @@ def test_float32_and_uint8_are_kept(digits):
 def test_image_arrays_come_back_in_their_shape(digits, shape):
     X, y = digits
     X_img = X.reshape(300, *shape)
-    X_res, _ = VAEAugmenter(**FAST, random_state=0).fit_resample(X_img, y)
+    X_res, _ = VAEAugmenter(VAE(**FAST), random_state=0).fit_resample(X_img, y)
     assert X_res.shape == (1200, *shape)
     np.testing.assert_array_equal(X_res[:300], X_img)
 
 
 def test_same_random_state_same_output(digits):
     X, y = digits
-    a, _ = VAEAugmenter(**FAST, method="noise", random_state=1).fit_resample(X, y)
-    b, _ = VAEAugmenter(**FAST, method="noise", random_state=1).fit_resample(X, y)
+    a, _ = VAEAugmenter(VAE(**FAST), method="noise", random_state=1).fit_resample(X, y)
+    b, _ = VAEAugmenter(VAE(**FAST), method="noise", random_state=1).fit_resample(X, y)
     np.testing.assert_array_equal(a, b)
 
 
@@ -288,7 +295,7 @@ def test_pandas_input_comes_back_as_pandas(digits):
     pd = pytest.importorskip("pandas")
     X, y = digits
     X_df = pd.DataFrame(X, columns=[f"px{i}" for i in range(64)])
-    X_res, y_res = VAEAugmenter(**FAST, random_state=0).fit_resample(X_df, pd.Series(y))
+    X_res, y_res = VAEAugmenter(VAE(**FAST), random_state=0).fit_resample(X_df, pd.Series(y))
     assert list(X_res.columns) == list(X_df.columns)
     assert len(y_res) == len(X_res) == 1200
 
@@ -308,8 +315,6 @@ def test_prefit_vae_is_reused_not_retrained(digits):
 
 
 def test_prefit_vae_survives_cloning(digits):
-    from sklearn.base import clone
-
     X, y = digits
     vae = VAE(**FAST, random_state=0).fit(X)
     sampler = clone(VAEAugmenter(vae=FrozenEstimator(vae)))
@@ -317,28 +322,89 @@ def test_prefit_vae_survives_cloning(digits):
     assert sampler.vae_ is vae
 
 
-def test_unfitted_vae_is_refused_with_advice(digits):
-    with pytest.raises(ValueError, match="not fitted.*FrozenEstimator"):
-        VAEAugmenter(vae=VAE()).fit_resample(*digits)
-
-
-def test_parameters_ignored_with_a_prefit_vae_are_named(digits):
+def test_vae_template_is_cloned_and_trained_not_modified(digits):
     X, y = digits
-    vae = VAE(**FAST, random_state=0).fit(X)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")  # VAEAugmenter's own defaults are not "set"
-        VAEAugmenter(vae=vae).fit_resample(X, y)
-    with pytest.warns(UserWarning, match=r"\['train_max_rotation'\] are not used"):
-        VAEAugmenter(vae=vae, train_max_rotation=5).fit_resample(X, y)
-    with pytest.warns(UserWarning, match=r"\['latent_dim'\] are not used"):
-        VAEAugmenter(vae=vae, latent_dim=50).fit_resample(X, y)
+    template = VAE(**FAST)
+    params = template.get_params()
+    sampler = VAEAugmenter(template, random_state=0).fit(X, y)
+    assert sampler.vae_ is not template and sampler.vae_.latent_dim == FAST["latent_dim"]
+    assert template.get_params() == params and not hasattr(template, "module_")
+
+
+def test_default_vae_is_a_default_VAE(digits, monkeypatch):
+    trained = []
+
+    def record(vae, X, memory):
+        trained.append(vae)
+        raise InterruptedError
+
+    monkeypatch.setattr("vaeaug.augmenters.fit_with_memory", record)
+    with pytest.raises(InterruptedError):
+        VAEAugmenter(random_state=0).fit(*digits)
+    expected = VAE().get_params()
+    assert {k: v for k, v in trained[0].get_params().items() if k != "random_state"} == {
+        k: v for k, v in expected.items() if k != "random_state"
+    }
+
+
+def test_augmenter_seed_trains_the_vae_unless_the_vae_has_its_own(digits):
+    X, y = digits
+    seeded_by_augmenter = VAEAugmenter(VAE(**FAST), random_state=0).fit(X, y).vae_
+    again = VAEAugmenter(VAE(**FAST), random_state=0).fit(X, y).vae_
+    assert seeded_by_augmenter.random_state == again.random_state
+    np.testing.assert_array_equal(seeded_by_augmenter.transform(X), again.transform(X))
+    other = VAEAugmenter(VAE(**FAST), random_state=1).fit(X, y).vae_
+    assert other.random_state != seeded_by_augmenter.random_state
+    own_a = VAEAugmenter(VAE(**FAST, random_state=7), random_state=0).fit(X, y).vae_
+    own_b = VAEAugmenter(VAE(**FAST, random_state=7), random_state=1).fit(X, y).vae_
+    assert own_a.random_state == own_b.random_state == 7
+    np.testing.assert_array_equal(own_a.transform(X), own_b.transform(X))
+
+
+def test_grid_search_reaches_the_vae_parameters(digits):
+    from imblearn.pipeline import Pipeline
+    from sklearn.model_selection import GridSearchCV
+    from sklearn.neighbors import KNeighborsClassifier
+
+    X, y = digits
+    pipe = Pipeline(
+        [("aug", VAEAugmenter(VAE(**FAST), random_state=0)), ("clf", KNeighborsClassifier())]
+    )
+    search = GridSearchCV(pipe, {"aug__vae__latent_dim": [2, 3]}, cv=2).fit(X, y)
+    assert [p["aug__vae__latent_dim"] for p in search.cv_results_["params"]] == [2, 3]
+    assert (
+        search.best_estimator_["aug"].vae_.latent_dim == search.best_params_["aug__vae__latent_dim"]
+    )
+    assert search.best_estimator_["aug"].vae_.transform(X[:2]).shape == (
+        2,
+        search.best_params_["aug__vae__latent_dim"],
+    )
+
+
+def test_fitted_vae_without_frozen_estimator_is_retrained_with_a_warning(digits):
+    X, y = digits
+    vae = VAE(**FAST, random_state=0).fit(X[:100])
+    with pytest.warns(UserWarning, match="trains a clone of it on X.*FrozenEstimator"):
+        sampler = VAEAugmenter(vae, random_state=0).fit(X, y)
+    assert sampler.vae_ is not vae
+
+
+def test_frozen_unfitted_vae_is_refused_with_advice(digits):
+    with pytest.raises(ValueError, match="not fitted.*without FrozenEstimator"):
+        VAEAugmenter(vae=FrozenEstimator(VAE())).fit_resample(*digits)
+
+
+@pytest.mark.parametrize("vae", [PCA(2), FrozenEstimator(PCA(2).fit(np.eye(4, 64)))])
+def test_vae_that_is_not_a_vaeaug_vae_is_refused(digits, vae):
+    with pytest.raises((ValueError, TypeError), match="vae"):
+        VAEAugmenter(vae=vae).fit_resample(*digits)
 
 
 def test_prefit_vae_of_another_width_is_refused(digits):
     X, y = digits
     vae = VAE(**FAST, random_state=0).fit(X[:, :49])
     with pytest.raises(ValueError, match="fitted on 49"):
-        VAEAugmenter(vae=vae).fit_resample(X, y)
+        VAEAugmenter(vae=FrozenEstimator(vae)).fit_resample(X, y)
 
 
 # ---------------------------------------------------------------- bad input
@@ -355,15 +421,15 @@ def test_prefit_vae_of_another_width_is_refused(digits):
         ({}, np.ones(6), [0, 1] * 3, "Expected 2D array"),
         ({}, np.ones((6, 4)), np.linspace(0, 1, 6), "Unknown label type"),
         ({"method": "mixup"}, np.ones((6, 4)), [0, 1] * 3, "'method' parameter"),
-        ({"latent_dim": 0}, np.ones((6, 4)), [0, 1] * 3, "'latent_dim' parameter"),
-        ({"latent_dim": -3}, np.ones((6, 4)), [0, 1] * 3, "'latent_dim' parameter"),
+        ({"vae": VAE(latent_dim=0)}, np.ones((6, 4)), [0, 1] * 3, "'latent_dim' parameter"),
+        ({"vae": "VAE"}, np.ones((6, 4)), [0, 1] * 3, "'vae' parameter"),
         ({"alpha": -0.5}, np.ones((6, 4)), [0, 1] * 3, "'alpha' parameter"),
         ({"k_neighbors": 0}, np.ones((6, 4)), [0, 1] * 3, "'k_neighbors' parameter"),
         ({"n_per_sample": 0}, np.ones((6, 4)), [0, 1] * 3, "'n_per_sample' parameter"),
         ({"neighbor_search": "x"}, np.ones((6, 4)), [0, 1] * 3, "'neighbor_search' param"),
         ({"sampling_strategy": "some"}, np.ones((6, 4)), [0, 1] * 3, "'sampling_strategy'"),
-        ({"architecture": "conv"}, np.ones((6, 10)), [0, 1] * 3, "not a square"),
-        ({"image_shape": (2, 2)}, np.ones((6, 10)), [0, 1] * 3, "holds 4 values"),
+        ({"vae": VAE(architecture="conv")}, np.ones((6, 10)), [0, 1] * 3, "not a square"),
+        ({"vae": VAE(image_shape=(2, 2))}, np.ones((6, 10)), [0, 1] * 3, "holds 4 values"),
         ({"decoding": "sharp"}, np.ones((6, 4)), [0, 1] * 3, "'decoding' parameter"),
         ({"max_rotation": 270}, np.ones((6, 4)), [0, 1] * 3, "'max_rotation' parameter"),
         ({"max_shift": -1}, np.ones((6, 4)), [0, 1] * 3, "'max_shift' parameter"),
@@ -371,18 +437,18 @@ def test_prefit_vae_of_another_width_is_refused(digits):
 )
 def test_bad_input_gets_a_clear_error(params, X, y, match):
     with pytest.raises((ValueError, TypeError), match=match):
-        VAEAugmenter(**{**FAST, **params}).fit_resample(X, y)
+        VAEAugmenter(**{"vae": VAE(**FAST), **params}).fit_resample(X, y)
 
 
 def test_sparse_input_is_refused(digits):
     from scipy import sparse
 
     with pytest.raises(TypeError, match="dense data is required"):
-        VAEAugmenter(**FAST).fit_resample(sparse.csr_matrix(digits[0]), digits[1])
+        VAEAugmenter(VAE(**FAST)).fit_resample(sparse.csr_matrix(digits[0]), digits[1])
 
 
 def test_fit_trains_the_vae_without_generating(digits):
-    sampler = VAEAugmenter(**FAST, random_state=0).fit(*digits)
+    sampler = VAEAugmenter(VAE(**FAST), random_state=0).fit(*digits)
     assert hasattr(sampler, "vae_") and not hasattr(sampler, "sample_indices_")
 
 
@@ -397,7 +463,7 @@ def test_memory_trains_one_vae_per_fold_in_a_grid_search(digits, tmp_path, monke
     X, y = digits
     pipe = Pipeline(
         [
-            ("aug", VAEAugmenter(**FAST, memory=str(tmp_path), random_state=0)),
+            ("aug", VAEAugmenter(VAE(**FAST), memory=str(tmp_path), random_state=0)),
             ("clf", KNeighborsClassifier()),
         ]
     )
@@ -405,9 +471,32 @@ def test_memory_trains_one_vae_per_fold_in_a_grid_search(digits, tmp_path, monke
     GridSearchCV(pipe, grid, cv=2, refit=False).fit(X, y)
     assert len(fits) == 2  # one per fold, not 12
 
-    GridSearchCV(pipe, {"aug__latent_dim": [2, 3]}, cv=2, refit=False).fit(X, y)
+    GridSearchCV(pipe, {"aug__vae__latent_dim": [2, 3]}, cv=2, refit=False).fit(X, y)
     assert len(fits) == 2 + 4  # a new latent size means new VAEs
     X_other = X.copy()
     X_other[0, 0] += 1
-    VAEAugmenter(**FAST, memory=str(tmp_path), random_state=0).fit_resample(X_other, y)
+    VAEAugmenter(VAE(**FAST), memory=str(tmp_path), random_state=0).fit_resample(X_other, y)
     assert len(fits) == 7  # different data, never a stale VAE
+
+
+def test_warnings_point_at_the_users_line():
+    from imblearn.pipeline import Pipeline
+    from sklearn.neighbors import KNeighborsClassifier
+
+    X = np.random.RandomState(0).normal(size=(7, 3))
+    y = np.array([0, 0, 0, 1, 1, 1, 2])
+    pipe = Pipeline([("aug", LatentAugmenter()), ("clf", KNeighborsClassifier(1))])
+    for call in (lambda: LatentAugmenter().fit_resample(X, y), lambda: pipe.fit(X, y)):
+        with pytest.warns(UserWarning, match="single sample") as caught:
+            call()
+        assert [w.filename for w in caught] == [__file__]
+
+
+def test_parameter_validation_can_be_skipped_like_scikit_learns(digits):
+    import sklearn
+
+    with sklearn.config_context(skip_parameter_validation=True):
+        with pytest.raises(TypeError):  # not the InvalidParameterError of validation
+            VAE(**{**FAST, "latent_dim": "two"}).fit(digits[0])
+    with pytest.raises(ValueError, match="'latent_dim' parameter"):
+        VAE(**{**FAST, "latent_dim": "two"}).fit(digits[0])

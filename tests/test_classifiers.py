@@ -1,9 +1,13 @@
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import pytest
+import torch
 from sklearn.datasets import load_digits
 from torch import nn
 
-from vaeaug.classifiers import MLPClassifier, build_mlp
+from vaeaug.classifiers import GeneratorDropout, MLPClassifier, build_mlp
 
 
 def test_the_papers_architecture():
@@ -31,3 +35,37 @@ def test_learns_digits_with_string_labels_and_is_reproducible():
 def test_one_class_is_refused():
     with pytest.raises(ValueError, match="at least 2 classes"):
         MLPClassifier(max_epochs=1).fit(np.ones((4, 2)), [1, 1, 1, 1])
+
+
+def test_dropout_draws_its_mask_from_the_generator():
+    dropout = GeneratorDropout(0.25)
+    x = torch.ones(100, 400)
+    state = torch.random.get_rng_state()
+    a = dropout(x, torch.Generator().manual_seed(0))
+    assert torch.equal(a, dropout(x, torch.Generator().manual_seed(0)))
+    assert not torch.equal(a, dropout(x, torch.Generator().manual_seed(1)))
+    assert torch.equal(torch.random.get_rng_state(), state)
+    torch.testing.assert_close(a.unique(), torch.tensor([0.0, 1 / 0.75]))
+    assert (a == 0).float().mean().item() == pytest.approx(0.25, abs=0.01)
+    assert torch.equal(dropout.eval()(x, torch.Generator()), x)
+
+
+def test_concurrent_fits_with_one_seed_match_a_fit_alone():
+    X, y = load_digits(return_X_y=True)
+    X, y = X[:200], y[:200]
+    params = dict(hidden_units=16, n_layers=2, dropout=0.5, max_epochs=3)
+    state = torch.random.get_rng_state()
+    alone = MLPClassifier(**params, random_state=0).fit(X, y).predict_proba(X)
+    start = threading.Barrier(2)
+
+    def fit():
+        start.wait()
+        return MLPClassifier(**params, random_state=0).fit(X, y).predict_proba(X)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for _ in range(2):
+            for future in [pool.submit(fit), pool.submit(fit)]:
+                np.testing.assert_array_equal(future.result(), alone)
+    assert torch.equal(torch.random.get_rng_state(), state)
+    other = MLPClassifier(**params, random_state=1).fit(X, y).predict_proba(X)
+    assert not np.allclose(other, alone)

@@ -18,8 +18,8 @@ ESTIMATORS = [
     VAE(latent_dim=2, **FAST_VAE, random_state=0),
     LatentAugmenter(random_state=0),
     LatentAugmenter(method="noise", sampling_strategy="auto", random_state=0),
-    VAEAugmenter(latent_dim=2, **FAST_VAE, random_state=0),
-    VAEAugmenter(latent_dim=2, **FAST_VAE, sampling_strategy="auto", random_state=0),
+    VAEAugmenter(VAE(latent_dim=2, **FAST_VAE), random_state=0),
+    VAEAugmenter(VAE(latent_dim=2, **FAST_VAE), sampling_strategy="auto", random_state=0),
 ]
 
 

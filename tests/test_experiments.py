@@ -2,6 +2,7 @@ import csv
 
 import numpy as np
 import pytest
+from sklearn.neighbors import KNeighborsClassifier
 
 from vaeaug import VAE
 from vaeaug.cli import main
@@ -12,7 +13,7 @@ from vaeaug.experiments import (
     make_competitor,
     run_protocol,
 )
-from vaeaug.report import markdown_table, paper_comparison, summarize
+from vaeaug.experiments.report import markdown_table, paper_comparison, summarize
 
 QUICK = dict(latent_dims=[2], classifiers=["knn"], vae_params={"max_epochs": 1, "hidden_units": 16})
 
@@ -29,12 +30,15 @@ def digits_rows():
 def test_every_cell_is_run_once_per_seed(digits_rows):
     rows, vaes = digits_rows
     cells = {(r["seed"], r["augmenter"], r["latent_dim"], r["classifier"]) for r in rows}
-    assert len(cells) == len(rows) == 2 * (1 + 2 + 3)
+    assert len(cells) == len(rows) == 2 * (1 + 3 + 3)
     assert sorted(vaes) == [(0, 2), (1, 2)]  # one VAE per (seed, latent size)
     baseline = [r for r in rows if r["augmenter"] == "none"]
     assert all(r["n_train"] == 100 for r in baseline)
     assert all(r["n_train"] == 400 for r in rows if r["augmenter"] != "none")
-    assert all(0 <= r["accuracy"] <= 100 for r in rows)
+    for row in baseline:  # the score is the classifier's on the protocol's test set
+        data = PROTOCOLS["digits"].load(None, row["seed"])
+        knn = KNeighborsClassifier().fit(data.X_train, data.y_train)
+        assert row["accuracy"] == pytest.approx(100 * knn.score(data.X_test, data.y_test))
 
 
 def test_tables_show_mean_and_spread(digits_rows):
@@ -69,7 +73,7 @@ def test_recipes_run_beside_the_paper_methods_with_the_same_amount():
     rows = run_protocol(
         PROTOCOLS["digits"],
         methods=["interpolation"],
-        competitors=["smote", "jitter"],
+        competitors=["smote", "pixel-interpolation", "jitter"],
         recipes=[{}, {"n_per_sample": 2, "max_shift": 1.0}],
         n_per_sample=1,
         log=lambda _: None,
@@ -79,6 +83,7 @@ def test_recipes_run_beside_the_paper_methods_with_the_same_amount():
     assert n_train == {
         "none": 100,
         "smote": 200,
+        "pixel-interpolation": 200,
         "jitter": 200,
         "vae-interpolation": 200,
         "vae default": 200,

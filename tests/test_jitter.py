@@ -110,8 +110,9 @@ def _centroids(images):
 def test_random_jitter_stays_within_its_bounds():
     image = torch.zeros(500, 1, 9, 9)
     image[:, 0, 4, 4] = 1.0
-    torch.manual_seed(0)
-    moved = random_jitter(image, max_rotation=0.0, max_shift=1.5)
+    moved = random_jitter(
+        image, max_rotation=0.0, max_shift=1.5, generator=torch.Generator().manual_seed(0)
+    )
     offsets = _centroids(moved) - 4
     assert offsets.abs().max() <= 1.5 + 1e-5
     assert (offsets.abs().amax(dim=0) > 1.4).all()  # both axes use the whole range
@@ -121,12 +122,23 @@ def test_random_jitter_stays_within_its_bounds():
 def test_random_jitter_rotates_both_ways_within_its_bound():
     image = torch.zeros(500, 1, 21, 21)
     image[:, 0, 10, 18] = 1.0  # 8 pixels right of the centre
-    torch.manual_seed(0)
-    turned = random_jitter(image, max_rotation=30.0, max_shift=0.0)
+    turned = random_jitter(
+        image, max_rotation=30.0, max_shift=0.0, generator=torch.Generator().manual_seed(0)
+    )
     row, col = (_centroids(turned) - 10).unbind(dim=1)
     angles = torch.rad2deg(torch.atan2(-row, col))  # counter-clockwise is positive
     assert angles.abs().max() <= 30.5
     assert angles.min() < -27 and angles.max() > 27
+
+
+def test_random_jitter_draws_from_its_generator_only():
+    images = torch.rand(20, 1, 9, 9)
+    state = torch.random.get_rng_state()
+    a = random_jitter(images, 10.0, 1.0, generator=torch.Generator().manual_seed(0))
+    b = random_jitter(images, 10.0, 1.0, generator=torch.Generator().manual_seed(0))
+    c = random_jitter(images, 10.0, 1.0, generator=torch.Generator().manual_seed(1))
+    assert torch.equal(a, b) and not torch.allclose(a, c)
+    assert torch.equal(torch.random.get_rng_state(), state)
 
 
 @pytest.mark.parametrize(

@@ -41,6 +41,19 @@ def test_eval_mode_decodes_the_posterior_mean():
     assert torch.equal(decoded, module.decode(mean))
 
 
+def test_training_noise_is_drawn_from_the_generator():
+    module = DenseVAE(4, 2, 8)
+    x = torch.randn(5, 4)
+    state = torch.random.get_rng_state()
+    a, mean, log_var = module(x, torch.Generator().manual_seed(0))
+    b, _, _ = module(x, torch.Generator().manual_seed(0))
+    c, _, _ = module(x, torch.Generator().manual_seed(1))
+    assert torch.equal(a, b) and not torch.allclose(a, c)
+    assert torch.equal(torch.random.get_rng_state(), state)
+    noise = torch.randn(mean.shape, generator=torch.Generator().manual_seed(0))
+    torch.testing.assert_close(a, module.decode(mean + noise * torch.exp(0.5 * log_var)))
+
+
 def test_elbo_loss_matches_the_formulas():
     torch.manual_seed(0)
     x = torch.rand(6, 1, 4, 4)

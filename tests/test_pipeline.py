@@ -24,24 +24,47 @@ def split():
     [SVC(), KNeighborsClassifier(), MLPClassifier(hidden_layer_sizes=(32,), max_iter=50)],
     ids=["svc", "knn", "mlp"],
 )
-def test_grid_search_over_latent_size_and_method(split, classifier):
+def test_grid_search_over_latent_size_and_method(split, classifier, monkeypatch):
     X_train, y_train, X_test, y_test = split
     pipe = Pipeline(
-        [("aug", VAEAugmenter(**{**FAST, "max_epochs": 2}, random_state=0)), ("clf", classifier)]
+        [
+            ("aug", VAEAugmenter(VAE(**{**FAST, "max_epochs": 2}), random_state=0)),
+            ("clf", classifier),
+        ]
     )
-    grid = {"aug__latent_dim": [2, 4], "aug__method": ["noise", "interpolation", "extrapolation"]}
+    grid = {
+        "aug__vae__latent_dim": [2, 4],
+        "aug__method": ["noise", "interpolation", "extrapolation"],
+    }
+    generated_with = []
+    move = VAEAugmenter._move_in_latent_space
+
+    def spy(self, *args):
+        generated_with.append((self.vae_.latent_dim, self.method))
+        return move(self, *args)
+
+    monkeypatch.setattr(VAEAugmenter, "_move_in_latent_space", spy)
     search = GridSearchCV(pipe, grid, cv=2, error_score="raise")
     search.fit(X_train, y_train)
-    assert len(search.cv_results_["params"]) == 6
-    assert search.best_params_["aug__latent_dim"] in (2, 4)
+    # Every candidate's parameters reached the augmenter and its VAE in each fold,
+    # and the refitted pipeline is the best candidate's, trained on 4x the rows.
+    candidates = [
+        (p["aug__vae__latent_dim"], p["aug__method"]) for p in search.cv_results_["params"]
+    ]
+    assert sorted(generated_with[:-1]) == sorted(candidates * 2)
+    best = search.best_estimator_
+    assert generated_with[-1] == (best["aug"].vae_.latent_dim, best["aug"].method)
+    assert best["aug"].vae_.latent_dim == search.best_params_["aug__vae__latent_dim"]
+    assert best["aug"].method == search.best_params_["aug__method"]
+    assert best["aug"].synthetic_mask_.sum() == 3 * len(X_train)
     assert search.score(X_test, y_test) > 0.5
 
 
 def test_pipeline_trains_on_the_augmented_set_and_predicts_raw_test_data(split):
     X_train, y_train, X_test, _ = split
-    X_res, y_res = VAEAugmenter(**FAST, random_state=0).fit_resample(X_train, y_train)
+    X_res, y_res = VAEAugmenter(VAE(**FAST), random_state=0).fit_resample(X_train, y_train)
     by_hand = SVC().fit(X_res, y_res)
-    pipe = Pipeline([("aug", VAEAugmenter(**FAST, random_state=0)), ("clf", SVC())])
+    pipe = Pipeline([("aug", VAEAugmenter(VAE(**FAST), random_state=0)), ("clf", SVC())])
     pipe.fit(X_train, y_train)
     assert pipe["clf"].shape_fit_ == X_res.shape
     np.testing.assert_array_equal(pipe.predict(X_test), by_hand.predict(X_test))

@@ -3,10 +3,12 @@ import functools
 import numpy as np
 import pytest
 import torch
+from torch import nn
 
 from vaeaug.callbacks import Callback, EarlyStopping
-from vaeaug.network import DenseVAE, elbo_terms
-from vaeaug.training import cosine_with_warmup, seeded_torch, split_validation, train_module
+from vaeaug.classifiers import build_mlp
+from vaeaug.network import ConvVAE, DenseVAE, elbo_terms
+from vaeaug.training import cosine_with_warmup, init_module, split_validation, train_module
 
 GAUSSIAN = functools.partial(elbo_terms, likelihood="gaussian")
 
@@ -15,9 +17,15 @@ def _data(n=64, d=4, seed=0):
     return torch.as_tensor(np.random.RandomState(seed).normal(size=(n, d)), dtype=torch.float32)
 
 
+def train(module, loss_terms, train_data, valid_data, seed=0, **kwargs):
+    """train_module with a generator seeded by ``seed``."""
+    generator = torch.Generator().manual_seed(seed)
+    return train_module(module, loss_terms, train_data, valid_data, generator=generator, **kwargs)
+
+
 def test_history_records_losses_per_epoch():
     module = DenseVAE(4, 2, 16)
-    history = train_module(
+    history = train(
         module,
         GAUSSIAN,
         (_data(),),
@@ -42,7 +50,7 @@ def test_training_reduces_the_loss():
     rng = np.random.RandomState(0)
     low_rank = rng.normal(size=(256, 2)) @ rng.normal(size=(2, 4)) * 2
     module = DenseVAE(4, 2, 32)
-    history = train_module(
+    history = train(
         module,
         GAUSSIAN,
         (torch.as_tensor(low_rank, dtype=torch.float32),),
@@ -57,7 +65,7 @@ def test_training_reduces_the_loss():
 
 @pytest.mark.parametrize("schedule", ["constant", "cosine"])
 def test_learning_rate_schedule(schedule):
-    history = train_module(
+    history = train(
         DenseVAE(4, 2, 16),
         GAUSSIAN,
         (_data(),),
@@ -109,7 +117,7 @@ def test_early_stopping_stops_and_restores_the_best_epoch():
     module = DenseVAE(4, 2, 8)
     snapshot = _Snapshot()
     stopper = EarlyStopping(patience=2)
-    history = train_module(
+    history = train(
         module,
         GAUSSIAN,
         (_data(),),
@@ -126,7 +134,7 @@ def test_early_stopping_stops_and_restores_the_best_epoch():
 
 def test_early_stopping_names_a_missing_monitor():
     with pytest.raises(KeyError, match="valid_reconstruction"):
-        train_module(
+        train(
             DenseVAE(4, 2, 8),
             GAUSSIAN,
             (_data(),),
@@ -142,7 +150,7 @@ def test_divergence_raises_a_clear_error():
     x = _data()
     x[3, 1] = float("nan")
     with pytest.raises(FloatingPointError, match="Training diverged at epoch 1"):
-        train_module(
+        train(
             DenseVAE(4, 2, 8),
             GAUSSIAN,
             (x,),
@@ -153,14 +161,59 @@ def test_divergence_raises_a_clear_error():
         )
 
 
-def test_seeded_torch_is_reproducible_and_restores_global_state():
-    before = torch.random.get_rng_state()
-    with seeded_torch(7, torch.device("cpu")):
-        a = torch.rand(3)
-    with seeded_torch(7, torch.device("cpu")):
-        b = torch.rand(3)
-    assert torch.equal(a, b)
-    assert torch.equal(torch.random.get_rng_state(), before)
+def _weights(module):
+    return [tensor.clone() for tensor in module.state_dict().values()]
+
+
+def test_training_draws_only_from_its_generator():
+    global_state = torch.random.get_rng_state()
+    runs = []
+    for seed in (7, 7, 8):
+        module = init_module(functools.partial(DenseVAE, 4, 2, 8), torch.Generator().manual_seed(0))
+        train(
+            module,
+            GAUSSIAN,
+            (_data(),),
+            None,
+            seed,
+            max_epochs=2,
+            batch_size=16,
+            learning_rate=1e-2,
+        )
+        runs.append(_weights(module))
+    for a, b in zip(runs[0], runs[1], strict=True):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+    assert any(not torch.equal(a, c) for a, c in zip(runs[0], runs[2], strict=True))
+    assert torch.equal(torch.random.get_rng_state(), global_state)
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        functools.partial(ConvVAE, (1, 9, 7), 3, (4, 2), 16),
+        functools.partial(DenseVAE, 5, 2, 8),
+        functools.partial(build_mlp, 5, 3, 8, 2, 0.5),
+    ],
+    ids=["conv", "dense", "mlp"],
+)
+def test_init_module_draws_torchs_default_initialisation_from_its_generator(build):
+    global_state = torch.random.get_rng_state()
+    module = init_module(build, torch.Generator().manual_seed(5))
+    assert torch.equal(torch.random.get_rng_state(), global_state)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(5)
+        default = build()
+    assert type(module) is type(default)
+    assert module.state_dict().keys() == default.state_dict().keys()
+    for name, expected in default.state_dict().items():
+        actual = module.state_dict()[name]
+        torch.testing.assert_close(actual, expected, rtol=0, atol=0, msg=name)
+        assert actual.stride() == expected.stride(), name  # channels-last kept
+
+
+def test_init_module_refuses_layers_it_cannot_initialise():
+    with pytest.raises(TypeError, match="cannot initialise a Embedding layer"):
+        init_module(lambda: nn.Sequential(nn.Linear(2, 3), nn.Embedding(4, 2)), torch.Generator())
 
 
 @pytest.mark.parametrize(
@@ -176,11 +229,12 @@ def test_augment_changes_training_batches_only():
     seen = {"train": [], "valid": []}
     valid = _data(16, seed=1)
 
-    def recording_terms(module, x):
+    def recording_terms(module, x, generator=None):
         seen["train" if module.training else "valid"].append(x.clone())
-        return GAUSSIAN(module, x)
+        assert (generator is None) != module.training
+        return GAUSSIAN(module, x, generator=generator)
 
-    history = train_module(
+    history = train(
         DenseVAE(4, 2, 16),
         recording_terms,
         (_data(),),
@@ -188,7 +242,7 @@ def test_augment_changes_training_batches_only():
         max_epochs=2,
         batch_size=16,
         learning_rate=1e-3,
-        augment=lambda x: x + 100.0,
+        augment=lambda x, generator: x + 100.0,
     )
     assert len(seen["train"]) == 2 * 4  # every training batch of both epochs
     assert all(batch.min() > 90 for batch in seen["train"])

@@ -1,4 +1,6 @@
 import pickle
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -84,16 +86,52 @@ def test_float32_stays_float32(digits):
     assert vae.inverse_transform(Z).dtype == np.float32
 
 
-def test_same_random_state_same_model_and_global_state_untouched(digits):
-    X, _ = digits
-    torch_state, numpy_state = torch.random.get_rng_state(), np.random.get_state()  # noqa: NPY002
-    a = VAE(**FAST, random_state=3).fit(X).transform(X)
-    b = VAE(**FAST, random_state=3).fit(X).transform(X)
-    c = VAE(**FAST, random_state=4).fit(X).transform(X)
-    np.testing.assert_array_equal(a, b)
-    assert not np.allclose(a, c)
+def _global_random_states():
+    return torch.random.get_rng_state(), np.random.get_state()  # noqa: NPY002
+
+
+def _assert_global_random_states_are(states):
+    torch_state, (name, keys, *position) = states
     assert torch.equal(torch.random.get_rng_state(), torch_state)
-    assert np.random.get_state()[1].tolist() == numpy_state[1].tolist()  # noqa: NPY002
+    now_name, now_keys, *now_position = np.random.get_state()  # noqa: NPY002
+    assert now_name == name and now_position == position
+    np.testing.assert_array_equal(now_keys, keys)
+
+
+#: Training jitter too, so that every source of randomness is drawn from.
+SEEDED = dict(FAST, train_max_rotation="auto", train_max_shift="auto")
+
+
+def test_same_random_state_same_model_and_global_state_untouched(digits):
+    X = digits[0][:150]
+    states = _global_random_states()
+    a = VAE(**SEEDED, random_state=3).fit(X)
+    b = VAE(**SEEDED, random_state=3).fit(X)
+    c = VAE(**SEEDED, random_state=4).fit(X)
+    for name, weights in a.module_.state_dict().items():
+        assert torch.equal(b.module_.state_dict()[name], weights), name
+    np.testing.assert_array_equal(a.transform(X), b.transform(X))
+    assert [r["train_loss"] for r in a.history_] == [r["train_loss"] for r in b.history_]
+    assert not np.allclose(a.transform(X), c.transform(X))
+    _assert_global_random_states_are(states)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(VAE(**SEEDED, random_state=3).fit, X).result()
+    _assert_global_random_states_are(states)
+
+
+def test_concurrent_fits_with_one_seed_match_a_fit_alone(digits):
+    X = digits[0][:150]
+    alone = VAE(**SEEDED, random_state=3).fit(X).transform(X)
+    start = threading.Barrier(2)
+
+    def fit():
+        start.wait()
+        return VAE(**SEEDED, random_state=3).fit(X).transform(X)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for _ in range(3):
+            for future in [pool.submit(fit), pool.submit(fit)]:
+                np.testing.assert_array_equal(future.result(), alone)
 
 
 def test_early_stopping_and_validation_switches(digits):
@@ -141,7 +179,8 @@ def test_unpickles_on_a_machine_without_cuda(digits, monkeypatch):
     state["module_"] = vae.module_  # already on the CPU here
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     restored = VAE.__new__(VAE)
-    restored.__setstate__(state)
+    with pytest.warns(UserWarning, match="loaded on the CPU"):
+        restored.__setstate__(state)
     assert restored.device_ == torch.device("cpu")
     assert restored.transform(digits[0][:2]).shape == (2, 4)
 

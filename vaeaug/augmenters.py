@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
 from imblearn.utils import check_neighbors_object
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
 from sklearn.frozen import FrozenEstimator
 from sklearn.utils import gen_batches
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, check_memory
+from sklearn.utils.validation import check_is_fitted
 
 from ._base import ATTRIBUTES_DOC, BaseAugmenter
-from ._docstrings import AMOUNT_PARAMETERS, GENERATION_PARAMETERS, VAE_PARAMETERS, substitute
-from ._input import resolve_image_shape
+from ._cache import fit_with_memory
+from ._docstrings import AMOUNT_PARAMETERS, GENERATION_PARAMETERS, substitute
+from ._warnings import warn
 from .generators import (
     add_noise,
     extrapolate,
@@ -24,7 +26,7 @@ from .generators import (
 )
 from .jitter import affine_jitter, draw_jitter, resolve_jitter
 from .training import INFERENCE_BATCH_SIZE
-from .vae import VAE, fit_vae
+from .vae import VAE
 
 _NEIGHBOR_METHODS = {"interpolation": interpolate, "extrapolation": extrapolate}
 
@@ -74,13 +76,11 @@ class BaseLatentAugmenter(BaseAugmenter):
             neighbors = find_neighbors(Z, groups, self.nn_k_)
             lonely = (neighbors < 0).all(axis=1) & (counts > 0)
             if lonely.any():
-                warnings.warn(
+                warn(
                     f"Classes {np.unique(y[lonely]).tolist()} have a single sample, so no "
                     f"neighbour to pair with: method={self.method!r} makes no synthetic "
                     "samples for them. Use method='noise' or neighbor_search='all' to "
-                    "augment them.",
-                    UserWarning,
-                    stacklevel=2,
+                    "augment them."
                 )
                 counts[lonely] = 0
             base, partner = pair_with_neighbors(neighbors, counts)
@@ -163,30 +163,27 @@ class LatentAugmenter(BaseLatentAugmenter):
 @substitute(
     generation_parameters=GENERATION_PARAMETERS,
     amount_parameters=AMOUNT_PARAMETERS,
-    vae_parameters=VAE_PARAMETERS,
     attributes=ATTRIBUTES_DOC,
 )
 class VAEAugmenter(BaseLatentAugmenter):
     """Augment labelled images by moving through a VAE's latent space.
 
-    ``fit_resample`` trains a :class:`~vaeaug.VAE` on ``X`` without labels (or
-    reuses a fitted one), encodes each sample to its posterior mean, makes new
-    latent vectors with ``method``, decodes them back to images in the
-    scale, dtype and shape of ``X`` and, for images, jitters each one with a
-    small random rotation and shift. The originals come first, unchanged.
+    ``fit_resample`` trains a clone of ``vae`` on ``X`` without labels (or
+    uses a frozen, fitted one), encodes each sample to its posterior mean,
+    makes new latent vectors with ``method``, decodes them back to images in
+    the scale, dtype and shape of ``X`` and, for images, jitters each one with
+    a small random rotation and shift. The originals come first, unchanged.
     ``max_rotation=0, max_shift=0`` is the paper's recipe.
 
     Parameters
     ----------
-    vae : VAE, FrozenEstimator of a VAE, or None, default=None
-        A VAE fitted beforehand, for instance on many unlabelled samples, to
-        use instead of training one on ``X``. Wrap it in
-        :class:`sklearn.frozen.FrozenEstimator` so that cloning (e.g. by
-        ``GridSearchCV``) keeps its weights. When given, the VAE parameters
-        below (``latent_dim`` to ``verbose``) are not used.
-
-    latent_dim : int, default=20
-        Size of the latent space.
+    vae : VAE, FrozenEstimator of a fitted VAE, or None, default=None
+        The VAE whose latent space is used. An unfitted :class:`~vaeaug.VAE`
+        (or subclass) is a template: it is cloned and trained on ``X``, so a
+        grid search reaches its parameters as ``vae__latent_dim``. A fitted
+        one wrapped in :class:`sklearn.frozen.FrozenEstimator`, for instance
+        trained on many unlabelled samples, is used as it is, also after
+        cloning. ``None`` trains a ``VAE()`` with its defaults.
 
     {generation_parameters}
 
@@ -210,37 +207,42 @@ class VAEAugmenter(BaseLatentAugmenter):
         images of at least 28 pixels a side, 1/14 of the side for smaller
         ones (0.57 for 8x8), no shift for tables. ``0`` turns it off.
 
-    {vae_parameters}
-
     memory : str, joblib.Memory or None, default=None
         Cache of trained VAEs (a folder, or a :class:`joblib.Memory`), keyed on
-        the data and every VAE parameter, the derived seed included. A grid
-        search that only varies generation parameters then trains one VAE per
-        fold instead of one per grid point. Needs an int ``random_state`` to
-        hit the cache.
+        the data, the VAE's class and parameters (its seed included, see
+        ``random_state``), vaeaug's training code and the torch version. A
+        grid search that only varies generation parameters then trains one
+        VAE per fold instead of one per grid point. Needs an int
+        ``random_state`` (or a seeded ``vae``) to hit the cache. Entries are
+        pickles: never point ``memory`` at a folder that others can write to.
 
     random_state : int, RandomState instance or None, default=None
-        Seeds the VAE's training and the generation; the same seed gives the
-        same output on the CPU, without touching global random states.
+        Seeds the generation and, unless ``vae`` has a ``random_state`` of its
+        own, the training of the cloned VAE (the VAE's own seed wins when it
+        is set). The same seed gives the same output on the CPU, without
+        touching global random states.
 
     Attributes
     ----------
     vae_ : VAE
-        The fitted VAE in use.
+        The fitted VAE in use: the trained clone of ``vae``, or the VAE
+        inside the ``FrozenEstimator``.
+    max_rotation_, max_shift_ : float
+        The jitter bounds used, ``"auto"`` resolved for the VAE's data.
     nn_k_ : estimator
         The nearest-neighbours estimator (cloned for each class searched).
     {attributes}
 
     See Also
     --------
-    LatentAugmenter : The same generators on vectors, e.g. after a VAE in a pipeline.
+    LatentAugmenter : The same generators on feature vectors, e.g. after a VAE in a pipeline.
 
     Examples
     --------
     >>> from sklearn.datasets import load_digits
-    >>> from vaeaug import VAEAugmenter
+    >>> from vaeaug import VAE, VAEAugmenter
     >>> X, y = load_digits(return_X_y=True)
-    >>> augmenter = VAEAugmenter(latent_dim=8, max_epochs=2, random_state=0)
+    >>> augmenter = VAEAugmenter(vae=VAE(latent_dim=8, max_epochs=2), random_state=0)
     >>> X_res, y_res = augmenter.fit_resample(X[:100], y[:100])
     >>> X_res.shape
     (400, 64)
@@ -250,8 +252,7 @@ class VAEAugmenter(BaseLatentAugmenter):
 
     _parameter_constraints: dict = {
         **BaseLatentAugmenter._parameter_constraints,
-        **{name: rule for name, rule in VAE._parameter_constraints.items()},
-        "vae": [HasMethods(["transform", "inverse_transform"]), None],
+        "vae": [VAE, FrozenEstimator, None],
         "decoding": [StrOptions({"direct", "residual"})],
         "max_rotation": [Interval(Real, 0, 180, closed="both"), StrOptions({"auto"})],
         "max_shift": [Interval(Real, 0, None, closed="left"), StrOptions({"auto"})],
@@ -260,9 +261,8 @@ class VAEAugmenter(BaseLatentAugmenter):
 
     def __init__(
         self,
-        vae=None,
+        vae: VAE | FrozenEstimator | None = None,
         *,
-        latent_dim: int = 20,
         method="interpolation",
         alpha: float = 0.5,
         k_neighbors=3,
@@ -272,27 +272,10 @@ class VAEAugmenter(BaseLatentAugmenter):
         decoding: str = "direct",
         max_rotation: float | str = "auto",
         max_shift: float | str = "auto",
-        image_shape: tuple[int, ...] | None = None,
-        architecture: str = "auto",
-        conv_channels: tuple[int, ...] = (16, 8),
-        hidden_units: int = 1024,
-        kl_weight: float = 1.0,
-        train_max_rotation: float | str = 0.0,
-        train_max_shift: float | str = 0.0,
-        max_epochs: int = 100,
-        batch_size: int = 128,
-        learning_rate: float = 2e-3,
-        learning_rate_schedule: str = "cosine",
-        validation_fraction: float = 0.1,
-        patience: int | None = 5,
-        callbacks: list | None = None,
-        device: str = "auto",
-        verbose: int = 0,
         memory=None,
         random_state=None,
     ):
         self.vae = vae
-        self.latent_dim = latent_dim
         self.method = method
         self.alpha = alpha
         self.k_neighbors = k_neighbors
@@ -302,76 +285,37 @@ class VAEAugmenter(BaseLatentAugmenter):
         self.decoding = decoding
         self.max_rotation = max_rotation
         self.max_shift = max_shift
-        self.image_shape = image_shape
-        self.architecture = architecture
-        self.conv_channels = conv_channels
-        self.hidden_units = hidden_units
-        self.kl_weight = kl_weight
-        self.train_max_rotation = train_max_rotation
-        self.train_max_shift = train_max_shift
-        self.max_epochs = max_epochs
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.learning_rate_schedule = learning_rate_schedule
-        self.validation_fraction = validation_fraction
-        self.patience = patience
-        self.callbacks = callbacks
-        self.device = device
-        self.verbose = verbose
         self.memory = memory
         self.random_state = random_state
 
     def _fit_encoder(self, X, y, sample_shape, rng):
+        # Drawn whether or not it is used, so that the generation's random
+        # stream does not depend on where the VAE comes from.
         vae_seed = rng.randint(np.iinfo(np.int32).max)
-        vae_params = {
-            name: getattr(self, name) for name in VAE._get_param_names() if name != "random_state"
-        }
-        if self.vae is None:
-            resolve_jitter(
-                self.max_rotation,
-                self.max_shift,
-                resolve_image_shape(X.shape[1], sample_shape, self.image_shape, self.architecture),
-            )
-            X_vae = X if sample_shape is None else X.reshape(len(X), *sample_shape)
-            cached_fit = check_memory(self.memory).cache(fit_vae)
-            self.vae_ = cached_fit(VAE(**vae_params, random_state=vae_seed), X_vae)
-            return
-        vae = self.vae.estimator if isinstance(self.vae, FrozenEstimator) else self.vae
-        try:
-            check_is_fitted(vae)
-        except Exception as exc:
-            raise ValueError(
-                "The vae passed to VAEAugmenter is not fitted. Fit it first and wrap it "
-                "in sklearn.frozen.FrozenEstimator so that cloning (e.g. by GridSearchCV) "
-                "keeps its weights, or leave vae=None to train one on X."
-            ) from exc
-        defaults = type(self)().get_params()
-        ignored = sorted(name for name, value in vae_params.items() if value != defaults[name])
-        if ignored:
-            warnings.warn(
-                f"VAEAugmenter parameters {ignored} are not used because a fitted vae "
-                "was given; set them on that VAE instead.",
-                UserWarning,
-                stacklevel=2,
-            )
-        if vae.n_features_in_ != X.shape[1]:
-            raise ValueError(
-                f"X has {X.shape[1]} values per sample but the given vae was fitted on "
-                f"{vae.n_features_in_}."
-            )
-        resolve_jitter(self.max_rotation, self.max_shift, vae.image_shape_)
-        self.vae_ = vae
-
-    def _jitter_bounds(self) -> tuple[float, float]:
-        """``(max_rotation, max_shift)`` with ``"auto"`` resolved for the VAE's data."""
-        return resolve_jitter(self.max_rotation, self.max_shift, self.vae_.image_shape_)
+        X_vae = X if sample_shape is None else X.reshape(len(X), *sample_shape)
+        if isinstance(self.vae, FrozenEstimator):
+            self.vae_ = _frozen_vae(self.vae, X_vae)
+        else:
+            template = VAE() if self.vae is None else self.vae
+            _warn_if_fitted(template)
+            vae = clone(template)
+            if vae.random_state is None:
+                vae.set_params(random_state=vae_seed)
+            if _is_positive(self.max_rotation) or _is_positive(self.max_shift):
+                # Refuse jitter of a table before spending time on training.
+                resolve_jitter(
+                    self.max_rotation, self.max_shift, vae._image_shape_of(X, sample_shape)
+                )
+            self.vae_ = fit_with_memory(vae, X_vae, self.memory)
+        self.max_rotation_, self.max_shift_ = resolve_jitter(
+            self.max_rotation, self.max_shift, self.vae_.image_shape_
+        )
 
     def _make_samples(self, X, y, counts, random_state):
         Z, base, partner, Z_new = self._move_in_latent_space(X, y, counts, random_state)
-        max_rotation, max_shift = self._jitter_bounds()
         jitter = None
-        if max_rotation or max_shift:
-            jitter = draw_jitter(len(base), max_rotation, max_shift, random_state)
+        if self.max_rotation_ or self.max_shift_:
+            jitter = draw_jitter(len(base), self.max_rotation_, self.max_shift_, random_state)
         return base, partner, self._finish(self._decode(Z_new), X, Z, base, jitter)
 
     def _finish(self, decoded, X, Z, base, jitter):
@@ -401,3 +345,44 @@ class VAEAugmenter(BaseLatentAugmenter):
         # Chunk by chunk, so that only the output holds all decoded samples.
         for rows in gen_batches(len(Z), INFERENCE_BATCH_SIZE):
             yield self.vae_.inverse_transform(Z[rows])
+
+
+def _frozen_vae(frozen: FrozenEstimator, X) -> VAE:
+    """The fitted VAE inside ``frozen``, checked against the data it will encode."""
+    vae = frozen.estimator
+    if not isinstance(vae, VAE):
+        raise TypeError(
+            "vae=FrozenEstimator(...) must wrap a fitted vaeaug VAE; it wraps "
+            f"{type(vae).__name__}."
+        )
+    try:
+        check_is_fitted(vae)
+    except NotFittedError as exc:
+        raise ValueError(
+            "vae=FrozenEstimator(VAE(...)) wraps a VAE that is not fitted. Fit it first "
+            "(e.g. on unlabelled samples), or pass the unfitted VAE(...) without "
+            "FrozenEstimator to train a clone of it on X."
+        ) from exc
+    n_features = int(np.prod(X.shape[1:]))
+    if vae.n_features_in_ != n_features:
+        raise ValueError(
+            f"X has {n_features} values per sample but the frozen vae was fitted on "
+            f"{vae.n_features_in_}."
+        )
+    return vae
+
+
+def _is_positive(bound: float | str) -> bool:
+    return bound != "auto" and bound > 0
+
+
+def _warn_if_fitted(vae: VAE) -> None:
+    try:
+        check_is_fitted(vae)
+    except NotFittedError:
+        return
+    warn(
+        "vae is a fitted VAE that is not wrapped in FrozenEstimator: like scikit-learn's "
+        "meta-estimators, VAEAugmenter trains a clone of it on X. Pass "
+        "vae=FrozenEstimator(vae) to use its weights as they are."
+    )

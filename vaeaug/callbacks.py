@@ -1,4 +1,4 @@
-"""Training callbacks: hooks called by :func:`vaeaug.training.train_vae`.
+"""Training callbacks: hooks called by :func:`vaeaug.training.train_module`.
 
 A callback sees the network and the history (a list with one dict per epoch)
 and can stop training by returning ``True`` from :meth:`Callback.on_epoch_end`.
@@ -13,7 +13,14 @@ from torch import nn
 
 
 class Callback:
-    """Base class: override the hooks you need."""
+    """Base class: override the hooks you need.
+
+    ``on_train_end`` is the place to release what ``on_train_begin`` took
+    (a progress bar, a saved state): it runs however training ends, also when
+    training raises (Ctrl-C's ``KeyboardInterrupt``, divergence, another
+    callback's exception). The exception then propagates, and an estimator's
+    ``fit`` discards the network and keeps the estimator as it was before.
+    """
 
     def on_train_begin(self, module: nn.Module) -> None:
         """Called once before the first epoch."""
@@ -22,7 +29,7 @@ class Callback:
         """Called after each epoch; return ``True`` to stop training."""
 
     def on_train_end(self, module: nn.Module, history: list[dict]) -> None:
-        """Called once after the last epoch, also when a callback stopped training."""
+        """Called once when training ends, also when a callback stopped it or it raised."""
 
 
 class EarlyStopping(Callback):

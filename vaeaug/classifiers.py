@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import functools
 from numbers import Integral, Real
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
@@ -19,13 +18,36 @@ from torch.nn import functional as F
 from ._input import standard_scaling
 from ._torch_state import TorchStateMixin
 from .callbacks import EarlyStopping, ProgressBar
-from .training import INFERENCE_BATCH_SIZE, fit_module, resolve_device
+from .training import INFERENCE_BATCH_SIZE, fit_atomically, fit_module, resolve_device
+
+
+class GeneratorDropout(nn.Dropout):
+    """:class:`torch.nn.Dropout` that draws its mask from a generator given to ``forward``."""
+
+    def forward(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        if not self.training or self.p == 0:
+            return x
+        keep = torch.rand(x.shape, generator=generator, dtype=x.dtype, device=x.device) >= self.p
+        return x * keep / (1 - self.p)
+
+
+class MLP(nn.Sequential):
+    """:class:`torch.nn.Sequential` that passes ``forward``'s generator to its dropout layers."""
+
+    def forward(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        for layer in self:
+            x = layer(x, generator) if isinstance(layer, GeneratorDropout) else layer(x)
+        return x
 
 
 def build_mlp(
     n_features: int, n_classes: int, hidden_units: int, n_layers: int, dropout: float
-) -> nn.Sequential:
-    """``n_layers`` blocks of Linear, BatchNorm, ReLU and Dropout, then a linear output."""
+) -> MLP:
+    """``n_layers`` blocks of Linear, BatchNorm, ReLU and Dropout, then a linear output.
+
+    In training mode, ``module(x, generator)`` draws the dropout masks from
+    ``generator`` (torch's default generator when omitted).
+    """
     layers: list[nn.Module] = []
     width = n_features
     for _ in range(n_layers):
@@ -33,15 +55,17 @@ def build_mlp(
             nn.Linear(width, hidden_units),
             nn.BatchNorm1d(hidden_units),
             nn.ReLU(),
-            nn.Dropout(dropout),
+            GeneratorDropout(dropout),
         ]
         width = hidden_units
     layers.append(nn.Linear(width, n_classes))
-    return nn.Sequential(*layers)
+    return MLP(*layers)
 
 
-def _cross_entropy_terms(module: nn.Module, x: torch.Tensor, y: torch.Tensor) -> dict:
-    return {"cross_entropy": F.cross_entropy(module(x), y)}
+def _cross_entropy_terms(
+    module: MLP, x: torch.Tensor, y: torch.Tensor, generator: torch.Generator | None = None
+) -> dict:
+    return {"cross_entropy": F.cross_entropy(module(x, generator), y)}
 
 
 class MLPClassifier(TorchStateMixin, ClassifierMixin, BaseEstimator):
@@ -69,7 +93,7 @@ class MLPClassifier(TorchStateMixin, ClassifierMixin, BaseEstimator):
         Fraction of the samples held out for early stopping; ``0`` disables it.
     patience : int, default=10
         Epochs without improvement of the validation loss before stopping.
-    device : str, default="auto"
+    device : str or torch.device, default="auto"
         Torch device; ``"auto"`` picks CUDA when available.
     verbose : int, default=0
         Show a progress bar over epochs when positive.
@@ -81,7 +105,7 @@ class MLPClassifier(TorchStateMixin, ClassifierMixin, BaseEstimator):
     ----------
     classes_ : ndarray of shape (n_classes,)
         Class labels.
-    module_ : torch.nn.Sequential
+    module_ : MLP
         The trained network, in evaluation mode.
     history_ : list of dict
         Losses per epoch.
@@ -102,7 +126,7 @@ class MLPClassifier(TorchStateMixin, ClassifierMixin, BaseEstimator):
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "validation_fraction": [Interval(Real, 0, 1, closed="left")],
         "patience": [Interval(Integral, 1, None, closed="left")],
-        "device": [str],
+        "device": [str, torch.device],
         "verbose": ["verbose"],
         "random_state": ["random_state"],
     }
@@ -118,7 +142,7 @@ class MLPClassifier(TorchStateMixin, ClassifierMixin, BaseEstimator):
         learning_rate: float = 1e-3,
         validation_fraction: float = 0.1,
         patience: int = 10,
-        device: str = "auto",
+        device: str | torch.device = "auto",
         verbose: int = 0,
         random_state=None,
     ):
@@ -134,6 +158,7 @@ class MLPClassifier(TorchStateMixin, ClassifierMixin, BaseEstimator):
         self.verbose = verbose
         self.random_state = random_state
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y) -> MLPClassifier:
         """Train on ``X`` and class labels ``y``.
 
@@ -148,8 +173,22 @@ class MLPClassifier(TorchStateMixin, ClassifierMixin, BaseEstimator):
         -------
         self : MLPClassifier
             The fitted classifier.
+
+        Raises
+        ------
+        FloatingPointError
+            When training diverges; a smaller ``learning_rate`` usually helps.
+
+        Notes
+        -----
+        Fitting is transactional, as :meth:`vaeaug.VAE.fit`: if training raises
+        (Ctrl-C's ``KeyboardInterrupt``, divergence), the exception propagates
+        and the classifier is left exactly as it was before ``fit``.
         """
-        self._validate_params()
+        return fit_atomically(self, lambda twin: twin._fit(X, y))
+
+    def _fit(self, X, y) -> None:
+        """Body of ``fit``, run on an unfitted twin by :func:`~vaeaug.training.fit_atomically`."""
         X, y = validate_data(self, X, y, reset=True)
         check_classification_targets(y)
         encoder = LabelEncoder().fit(y)
@@ -160,16 +199,8 @@ class MLPClassifier(TorchStateMixin, ClassifierMixin, BaseEstimator):
             )
         self.mean_, self.scale_ = standard_scaling(X)
         self.device_ = resolve_device(self.device)
-        build = functools.partial(
-            build_mlp,
-            X.shape[1],
-            len(self.classes_),
-            self.hidden_units,
-            self.n_layers,
-            self.dropout,
-        )
         self.module_, self.history_ = fit_module(
-            build,
+            self._build_network,
             _cross_entropy_terms,
             (self._to_tensor(X), torch.as_tensor(encoder.transform(y), device=self.device_)),
             validation_fraction=self.validation_fraction,
@@ -180,7 +211,12 @@ class MLPClassifier(TorchStateMixin, ClassifierMixin, BaseEstimator):
             batch_size=self.batch_size,
             learning_rate=self.learning_rate,
         )
-        return self
+
+    def _build_network(self) -> MLP:
+        """The untrained network for the data described by the fitted attributes."""
+        return build_mlp(
+            self.n_features_in_, len(self.classes_), self.hidden_units, self.n_layers, self.dropout
+        )
 
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities, columns in the order of ``classes_``.

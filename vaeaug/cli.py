@@ -11,15 +11,17 @@ from pathlib import Path
 import numpy as np
 
 from .experiments import (
+    CLASSIFIERS,
+    COMPETITORS,
     METHODS,
     PAPER_RECIPE,
     PROTOCOLS,
     RECIPE_PARAMETERS,
-    VAE_PARAMETERS,
+    RUN_VAE_PARAMETERS,
     make_competitor,
     run_protocol,
 )
-from .report import markdown_table, paper_comparison, write_results
+from .experiments.report import markdown_table, paper_comparison, write_results
 
 
 def _positive_int(text: str) -> int:
@@ -88,11 +90,11 @@ def build_parser() -> argparse.ArgumentParser:
     reproduce.add_argument(
         "--classifiers",
         nargs="+",
-        choices=["svm", "knn", "mlp", "sklearn-mlp"],
+        choices=list(CLASSIFIERS),
         default=["svm", "knn", "mlp"],
     )
     reproduce.add_argument(
-        "--competitors", nargs="*", choices=["smote", "jitter"], default=["smote", "jitter"]
+        "--competitors", nargs="*", choices=list(COMPETITORS), default=list(COMPETITORS)
     )
     reproduce.add_argument(
         "--recipe",
@@ -121,7 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
     reproduce.add_argument("--max-epochs", type=_positive_int, help="cap on VAE epochs")
     reproduce.add_argument(
         "--vae-params",
-        type=_json_parameters(VAE_PARAMETERS, "VAE parameters"),
+        type=_json_parameters(RUN_VAE_PARAMETERS, "VAE parameters"),
         default={},
         metavar="JSON",
         help="""VAE parameters over the protocol's, e.g. '{"conv_channels": [32, 64]}'""",

@@ -145,11 +145,17 @@ def resolve_jitter(
     return rotation, shift
 
 
-def random_jitter(images: torch.Tensor, max_rotation: float, max_shift: float) -> torch.Tensor:
+def random_jitter(
+    images: torch.Tensor,
+    max_rotation: float,
+    max_shift: float,
+    *,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
     """Jitter each image of a batch by a uniform random rotation and shift.
 
-    Draws from torch's random state on the images' device, so that it can
-    augment training batches, with the bounds of :func:`draw_jitter`.
+    Draws on the images' device, so that it can augment training batches,
+    with the bounds of :func:`draw_jitter`.
 
     Parameters
     ----------
@@ -159,13 +165,16 @@ def random_jitter(images: torch.Tensor, max_rotation: float, max_shift: float) -
         Angles are uniform in ``[-max_rotation, max_rotation]`` degrees.
     max_shift : float
         Shifts are uniform in ``[-max_shift, max_shift]`` pixels along each axis.
+    generator : torch.Generator, default=None
+        Source of the draws, on the images' device; torch's default generator
+        when ``None``.
 
     Returns
     -------
     jittered : Tensor of shape (n, C, H, W)
     """
     n = len(images)
-    options = dict(dtype=torch.float64, device=images.device)
+    options = dict(dtype=torch.float64, device=images.device, generator=generator)
     angles = (2 * torch.rand(n, **options) - 1) * max_rotation
     shifts = (2 * torch.rand(n, 2, **options) - 1) * max_shift
     return jitter_tensor(images, angles, shifts)

@@ -38,10 +38,21 @@ class VariationalAutoencoder(nn.Module):
         """Return the decoder output for latent vectors ``z``."""
         return self.decoder(z)
 
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def forward(
+        self, x: torch.Tensor, generator: torch.Generator | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Return the decoder output, the posterior mean and its log-variance.
+
+        In training mode the decoded latent vector is sampled from the
+        posterior with noise drawn from ``generator`` (torch's default
+        generator when ``None``); in evaluation mode it is the mean.
+        """
         mean, log_var = self.encode(x)
         if self.training:
-            z = mean + torch.randn_like(mean) * torch.exp(0.5 * log_var)
+            noise = torch.randn(
+                mean.shape, generator=generator, dtype=mean.dtype, device=mean.device
+            )
+            z = mean + noise * torch.exp(0.5 * log_var)
         else:
             z = mean
         return self.decode(z), mean, log_var
@@ -181,12 +192,17 @@ def elbo_loss(
 
 
 def elbo_terms(
-    module: VariationalAutoencoder, x: torch.Tensor, *, likelihood: str
+    module: VariationalAutoencoder,
+    x: torch.Tensor,
+    *,
+    likelihood: str,
+    generator: torch.Generator | None = None,
 ) -> dict[str, torch.Tensor]:
     """Loss terms of a VAE for :func:`vaeaug.training.train_module`.
 
     Returns ``{"reconstruction": ..., "kl": ...}`` from :func:`elbo_loss`;
-    in evaluation mode the posterior mean is decoded.
+    in training mode the latent noise is drawn from ``generator``, in
+    evaluation mode the posterior mean is decoded.
     """
-    reconstruction, kl = elbo_loss(x, *module(x), likelihood)
+    reconstruction, kl = elbo_loss(x, *module(x, generator), likelihood)
     return {"reconstruction": reconstruction, "kl": kl}

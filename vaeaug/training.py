@@ -6,6 +6,7 @@ import contextlib
 import math
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import TypeVar
 
 import numpy as np
 import torch
@@ -13,15 +14,19 @@ from torch import nn
 
 from .callbacks import Callback
 
-#: ``loss_terms(module, *batch)`` returns named scalar losses (means over the
-#: batch); their sum is minimised.
+#: ``loss_terms(module, *batch, generator=None)`` returns named scalar losses
+#: (means over the batch); their weighted sum is minimised. Training passes the
+#: fit's ``generator``, the source of any noise (the VAE's reparameterisation,
+#: dropout); evaluation, in evaluation mode, passes none.
 LossTerms = Callable[..., dict[str, torch.Tensor]]
 
 #: Samples per forward pass at inference (bounds peak memory).
 INFERENCE_BATCH_SIZE = 2048
 
+Estimator = TypeVar("Estimator")
 
-def resolve_device(device: str) -> torch.device:
+
+def resolve_device(device: str | torch.device) -> torch.device:
     """Turn the ``device`` parameter into a :class:`torch.device`."""
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -34,13 +39,89 @@ def resolve_device(device: str) -> torch.device:
     return resolved
 
 
-@contextlib.contextmanager
-def seeded_torch(seed: int, device: torch.device) -> Iterator[None]:
-    """Seed torch inside the block and restore the global random state afterwards."""
-    devices = [device] if device.type == "cuda" else []
-    with torch.random.fork_rng(devices=devices):
-        torch.manual_seed(seed)
-        yield
+def init_module(build: Callable[[], nn.Module], generator: torch.Generator) -> nn.Module:
+    """Build a network on the CPU with initial weights drawn from ``generator``.
+
+    The layers are built on the meta device, where their default
+    initialisation draws nothing, then initialised from ``generator`` with
+    torch's default distributions, in the order of :meth:`~torch.nn.Module.modules`:
+    with the same seed, the weights equal those that ``build()`` gives after
+    :func:`torch.manual_seed`. torch's global random state is neither used
+    nor changed.
+
+    Parameters
+    ----------
+    build : callable
+        Returns the network; its layers with parameters or buffers must be
+        linear, convolutional or batch-norm layers.
+    generator : torch.Generator
+        A CPU generator.
+
+    Returns
+    -------
+    module : torch.nn.Module
+        The network, on the CPU.
+
+    Raises
+    ------
+    TypeError
+        For a layer with parameters or buffers of another kind, which would
+        otherwise keep uninitialised memory.
+    """
+    with torch.device("meta"):
+        module = build()
+    module.to_empty(device="cpu")
+    for layer in module.modules():
+        if isinstance(layer, (nn.Linear, nn.modules.conv._ConvNd)):
+            # As in nn.Linear.reset_parameters and _ConvNd.reset_parameters, drawn
+            # in the contiguous layout of construction, then copied into the
+            # layer's (e.g. channels-last) one.
+            weight = torch.empty(layer.weight.shape)
+            nn.init.kaiming_uniform_(weight, a=math.sqrt(5), generator=generator)
+            with torch.no_grad():
+                layer.weight.copy_(weight)
+                if layer.bias is not None:
+                    fan_in, _ = nn.init._calculate_fan_in_and_fan_out(weight)
+                    bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0.0
+                    layer.bias.uniform_(-bound, bound, generator=generator)
+        elif isinstance(layer, nn.modules.batchnorm._BatchNorm):
+            layer.reset_parameters()  # constants: no randomness
+        elif any(True for _ in layer.parameters(recurse=False)) or any(
+            True for _ in layer.buffers(recurse=False)
+        ):
+            raise TypeError(
+                f"init_module cannot initialise a {type(layer).__name__} layer from a generator."
+            )
+    return module
+
+
+def fit_atomically(estimator: Estimator, fit: Callable[[Estimator], object]) -> Estimator:
+    """Fit an unfitted twin of ``estimator``, then give ``estimator`` the twin's fitted state.
+
+    The twin is built from ``estimator``'s parameters (the same objects, so a
+    ``RandomState`` is consumed as usual). ``estimator`` changes only once
+    ``fit(twin)`` has returned: if it raises, ``estimator`` is left exactly as
+    it was, unfitted or with its previous fit. Otherwise its fitted attributes
+    (names ending in ``_``) are replaced by the twin's, none surviving from an
+    earlier fit.
+
+    Returns
+    -------
+    estimator : object
+        The fitted ``estimator``.
+    """
+    twin = type(estimator)(**estimator.get_params(deep=False))
+    fit(twin)
+    state = vars(estimator)
+    for name in [name for name in state if _is_fitted_attribute(name)]:
+        del state[name]
+    state.update((name, value) for name, value in vars(twin).items() if _is_fitted_attribute(name))
+    return estimator
+
+
+def _is_fitted_attribute(name: str) -> bool:
+    """As in :func:`sklearn.utils.validation.check_is_fitted`."""
+    return name.endswith("_") and not name.startswith("__")
 
 
 def split_validation(
@@ -86,11 +167,16 @@ def fit_module(
 ) -> tuple[nn.Module, list[dict]]:
     """Build a network reproducibly, hold out validation rows and train it.
 
+    Two seeds drawn from ``random_state`` start two generators of this fit
+    alone: one on the CPU for the initial weights (so that they do not depend
+    on the device), one on ``device`` for the training noise. torch's global
+    random state is neither used nor changed, so fits in concurrent threads
+    do not disturb each other.
+
     Parameters
     ----------
     build : callable
-        Returns the untrained network; called under a seed drawn from
-        ``random_state``, so weight initialisation is reproducible.
+        Returns the untrained network; see :func:`init_module`.
     loss_terms : callable
         See :func:`train_module`.
     data : sequence of Tensor
@@ -98,7 +184,7 @@ def fit_module(
     validation_fraction : float
         See :func:`split_validation`.
     random_state : RandomState
-        Source of the torch seed and of the validation split.
+        Source of the seeds and of the validation split.
     device : torch.device
         Where the network lives.
     make_callbacks : callable
@@ -115,20 +201,22 @@ def fit_module(
     history : list of dict
         As returned by :func:`train_module`.
     """
-    seed = random_state.randint(np.iinfo(np.int32).max)
+    init_seed, train_seed = (
+        int(seed) for seed in random_state.randint(np.iinfo(np.int32).max, size=2)
+    )
     train_idx, valid_idx = split_validation(len(data[0]), validation_fraction, random_state)
     train = torch.as_tensor(train_idx, device=device)
     valid = torch.as_tensor(valid_idx, device=device)
-    with seeded_torch(seed, device):
-        module = build().to(device)
-        history = train_module(
-            module,
-            loss_terms,
-            [tensor[train] for tensor in data],
-            [tensor[valid] for tensor in data] if len(valid_idx) else None,
-            callbacks=make_callbacks(len(valid_idx) > 0),
-            **schedule,
-        )
+    module = init_module(build, torch.Generator().manual_seed(init_seed)).to(device)
+    history = train_module(
+        module,
+        loss_terms,
+        [tensor[train] for tensor in data],
+        [tensor[valid] for tensor in data] if len(valid_idx) else None,
+        generator=torch.Generator(device).manual_seed(train_seed),
+        callbacks=make_callbacks(len(valid_idx) > 0),
+        **schedule,
+    )
     return module, history
 
 
@@ -138,12 +226,13 @@ def train_module(
     train_data: Sequence[torch.Tensor],
     valid_data: Sequence[torch.Tensor] | None,
     *,
+    generator: torch.Generator,
     max_epochs: int,
     batch_size: int,
     learning_rate: float,
     learning_rate_schedule: str = "constant",
     term_weights: Mapping[str, float] | None = None,
-    augment: Callable[[torch.Tensor], torch.Tensor] | None = None,
+    augment: Callable[..., torch.Tensor] | None = None,
     callbacks: Sequence[Callback] = (),
 ) -> list[dict]:
     """Train ``module`` in place with Adam by minimising the weighted sum of ``loss_terms``.
@@ -153,13 +242,18 @@ def train_module(
     module : torch.nn.Module
         The network, already on the device of the data.
     loss_terms : callable
-        ``loss_terms(module, *batch)`` returns a dict of named scalar losses,
-        each a mean over the batch; their sum is minimised.
+        ``loss_terms(module, *batch, generator=None)`` returns a dict of named
+        scalar losses, each a mean over the batch; their weighted sum is
+        minimised. Training batches are passed with ``generator``, which any
+        noise must be drawn from; validation batches without, in evaluation mode.
     train_data : sequence of Tensor
         Tensors of equal length (inputs, and targets if any), sliced together
         into shuffled mini-batches each epoch.
     valid_data : sequence of Tensor or None
         Evaluated after each epoch in evaluation mode when given.
+    generator : torch.Generator
+        On the device of the data; the only source of randomness: the batch
+        order, ``augment`` and the noise of ``loss_terms`` draw from it.
     max_epochs, batch_size, learning_rate : int, int, float
         Adam's schedule.
     learning_rate_schedule : {"constant", "cosine"}, default="constant"
@@ -169,10 +263,15 @@ def train_module(
     term_weights : mapping of str to float, default=None
         Weight of each named term in the objective (1 when not given).
     augment : callable, default=None
-        Applied to the inputs (the first tensor) of every training
-        mini-batch, e.g. a random jitter; validation data are left as they are.
+        ``augment(x, generator=generator)`` is applied to the inputs (the
+        first tensor) of every training mini-batch, e.g. a random jitter;
+        validation data are left as they are.
     callbacks : sequence of Callback
-        Called in order; any of them can stop training.
+        Called in order; any of them can stop training. Each callback whose
+        ``on_train_begin`` has run also gets ``on_train_end``, in order, however
+        training ends: after the last epoch, when a callback stops it, or when
+        it raises (an interrupt, divergence, a callback's exception), in which
+        case the exception then propagates.
 
     Returns
     -------
@@ -187,6 +286,10 @@ def train_module(
     ------
     FloatingPointError
         When the training loss becomes NaN or infinite.
+
+    Notes
+    -----
+    ``module`` is left in evaluation mode, also when training raises.
     """
     optimizer = torch.optim.Adam(module.parameters(), lr=learning_rate)
     n_train = len(train_data[0])
@@ -198,48 +301,63 @@ def train_module(
         )
     weights = dict(term_weights or {})
     history: list[dict] = []
-    for callback in callbacks:
-        callback.on_train_begin(module)
     device = train_data[0].device
-    for epoch in range(1, max_epochs + 1):
-        started = time.perf_counter()
-        module.train()
-        order = torch.randperm(n_train, device=device)
-        totals: dict[str, torch.Tensor] = {}
-        for index in _batches(order, batch_size):
-            batch = [tensor[index] for tensor in train_data]
-            if augment is not None:
-                batch[0] = augment(batch[0])
-            terms = loss_terms(module, *batch)
-            optimizer.zero_grad(set_to_none=True)
-            sum(weights.get(name, 1.0) * value for name, value in terms.items()).backward()
-            rate = optimizer.param_groups[0]["lr"]
-            optimizer.step()
-            if scheduler is not None:
-                scheduler.step()
-            for name, value in terms.items():
-                totals[name] = totals.get(name, 0.0) + value.detach() * len(index)
-        record = {
-            "epoch": epoch,
-            "learning_rate": rate,
-            **_with_total("train", {k: v.item() / n_train for k, v in totals.items()}, weights),
-        }
-        if not math.isfinite(record["train_loss"]):
-            raise FloatingPointError(
-                f"Training diverged at epoch {epoch}: the training loss is "
-                f"{record['train_loss']}. Try a smaller learning_rate or check the input scale."
-            )
-        if valid_data is not None:
-            valid_terms = evaluate(module, loss_terms, valid_data, batch_size)
-            record.update(_with_total("valid", valid_terms, weights))
-        record["duration"] = time.perf_counter() - started
-        history.append(record)
-        if any([bool(callback.on_epoch_end(module, history)) for callback in callbacks]):
-            break
-    for callback in callbacks:
-        callback.on_train_end(module, history)
-    module.eval()
+    with _callbacks_running(callbacks, module, history):
+        for epoch in range(1, max_epochs + 1):
+            started = time.perf_counter()
+            module.train()
+            order = torch.randperm(n_train, device=device, generator=generator)
+            totals: dict[str, torch.Tensor] = {}
+            for index in _batches(order, batch_size):
+                batch = [tensor[index] for tensor in train_data]
+                if augment is not None:
+                    batch[0] = augment(batch[0], generator=generator)
+                terms = loss_terms(module, *batch, generator=generator)
+                optimizer.zero_grad(set_to_none=True)
+                sum(weights.get(name, 1.0) * value for name, value in terms.items()).backward()
+                rate = optimizer.param_groups[0]["lr"]
+                optimizer.step()
+                if scheduler is not None:
+                    scheduler.step()
+                for name, value in terms.items():
+                    totals[name] = totals.get(name, 0.0) + value.detach() * len(index)
+            record = {
+                "epoch": epoch,
+                "learning_rate": rate,
+                **_with_total("train", {k: v.item() / n_train for k, v in totals.items()}, weights),
+            }
+            if not math.isfinite(record["train_loss"]):
+                raise FloatingPointError(
+                    f"Training diverged at epoch {epoch}: the training loss is "
+                    f"{record['train_loss']}. Try a smaller learning_rate or check the input scale."
+                )
+            if valid_data is not None:
+                valid_terms = evaluate(module, loss_terms, valid_data, batch_size)
+                record.update(_with_total("valid", valid_terms, weights))
+            record["duration"] = time.perf_counter() - started
+            history.append(record)
+            if any([bool(callback.on_epoch_end(module, history)) for callback in callbacks]):
+                break
     return history
+
+
+@contextlib.contextmanager
+def _callbacks_running(
+    callbacks: Sequence[Callback], module: nn.Module, history: list[dict]
+) -> Iterator[None]:
+    """Begin the callbacks; however the block exits, end those begun, in order, then eval()."""
+    begun: list[Callback] = []
+    try:
+        for callback in callbacks:
+            callback.on_train_begin(module)
+            begun.append(callback)
+        yield
+    finally:
+        # An exit stack makes every call even if one raises; it calls last in, first out.
+        with contextlib.ExitStack() as stack:
+            stack.callback(module.eval)
+            for callback in reversed(begun):
+                stack.callback(callback.on_train_end, module, history)
 
 
 def cosine_with_warmup(warmup_steps: int, total_steps: int) -> Callable[[int], float]:

@@ -8,21 +8,24 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    _fit_context,
+)
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-from ._docstrings import VAE_PARAMETERS, substitute
 from ._input import flatten_samples, resolve_image_shape, standard_scaling
 from ._torch_state import TorchStateMixin
 from .callbacks import EarlyStopping, ProgressBar
 from .jitter import random_jitter, resolve_jitter
-from .network import ConvVAE, DenseVAE, elbo_terms
-from .training import INFERENCE_BATCH_SIZE, fit_module, resolve_device
+from .network import ConvVAE, DenseVAE, VariationalAutoencoder, elbo_terms
+from .training import INFERENCE_BATCH_SIZE, fit_atomically, fit_module, resolve_device
 
 
-@substitute(vae_parameters=VAE_PARAMETERS)
 class VAE(TorchStateMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     """Variational autoencoder as a scikit-learn transformer.
 
@@ -42,7 +45,83 @@ class VAE(TorchStateMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
     latent_dim : int, default=20
         Size of the latent space.
 
-    {vae_parameters}
+    image_shape : tuple of int, default=None
+        Shape of one image, ``(height, width)`` or ``(channels, height, width)``
+        (channels first), used to unflatten the rows of a 2-D ``X``. When
+        ``None``, a 2-D ``X`` whose width is a perfect square of at least 64
+        is read as square single-channel images (784 -> 28x28), and 3-D or
+        4-D arrays give their own shape.
+
+    architecture : {"auto", "conv", "dense"}, default="auto"
+        ``"conv"`` is the paper's convolutional VAE with a Bernoulli
+        likelihood on pixels; ``"dense"`` a fully connected VAE with a
+        Gaussian likelihood on standardised features, for tables. ``"auto"``
+        uses ``"conv"`` when the data are images (see ``image_shape``),
+        ``"dense"`` otherwise.
+
+    conv_channels : tuple of int, default=(16, 8)
+        Output channels of the encoder's 5x5 stride-2 convolutions (the
+        decoder mirrors them).
+
+    hidden_units : int, default=1024
+        Width of the fully connected hidden layer of encoder and decoder.
+
+    kl_weight : float, default=1.0
+        Weight of the KL divergence in the training objective; 1 is the ELBO
+        (the paper). Smaller values (a beta-VAE with beta < 1) keep more
+        information in the latent code and give sharper decodes, which small
+        images (e.g. 8x8) need to avoid posterior collapse.
+
+    train_max_rotation : float or "auto", default=0.0
+        Each training image is rotated by a fresh angle drawn uniformly from
+        ``[-train_max_rotation, train_max_rotation]`` degrees every time it
+        is seen (the images held out for early stopping are not), so the
+        VAE learns from more varied images than it is given: unseen images
+        are reconstructed much better when the training images are few, and
+        training runs for more epochs before it stops early. The background
+        is taken to be 0. ``"auto"``: 10 for images, none for tables (a
+        positive value for a table is an error); ``0`` (the paper) turns it
+        off.
+
+    train_max_shift : float or "auto", default=0.0
+        Likewise, shifts of up to ``train_max_shift`` pixels along each axis.
+        ``"auto"``: 2 for images of at least 28 pixels a side, 1/14 of the
+        side for smaller ones, none for tables.
+
+    max_epochs : int, default=100
+        Largest number of passes over the training data.
+
+    batch_size : int, default=128
+        Mini-batch size.
+
+    learning_rate : float, default=2e-3
+        Adam's (peak) learning rate.
+
+    learning_rate_schedule : {"constant", "cosine"}, default="cosine"
+        ``"cosine"`` warms the learning rate up over the first epoch, then
+        decays it to zero along a half cosine ending at ``max_epochs``: the
+        loss falls faster than with ``"constant"``, and ``max_epochs`` sets
+        the length of training.
+
+    validation_fraction : float, default=0.1
+        Fraction of the samples held out to monitor the reconstruction loss
+        (at least one sample when positive). ``0`` disables early stopping.
+
+    patience : int or None, default=5
+        Epochs without improvement of the validation reconstruction loss
+        before training stops; the weights of the best epoch are restored.
+        ``None`` trains for ``max_epochs``.
+
+    callbacks : list of Callback, default=None
+        Extra :class:`~vaeaug.callbacks.Callback` objects, copied at each fit
+        and called after the built-in early stopping and progress bar.
+
+    device : str or torch.device, default="auto"
+        Torch device for training and inference; ``"auto"`` picks CUDA when
+        available, else the CPU.
+
+    verbose : int, default=0
+        Show a progress bar over epochs when positive.
 
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, the validation split and the batches.
@@ -102,7 +181,7 @@ class VAE(TorchStateMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         "validation_fraction": [Interval(Real, 0, 1, closed="left")],
         "patience": [Interval(Integral, 1, None, closed="left"), None],
         "callbacks": [list, None],
-        "device": [str],
+        "device": [str, torch.device],
         "verbose": ["verbose"],
         "random_state": ["random_state"],
     }
@@ -125,7 +204,7 @@ class VAE(TorchStateMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         validation_fraction: float = 0.1,
         patience: int | None = 5,
         callbacks: list | None = None,
-        device: str = "auto",
+        device: str | torch.device = "auto",
         verbose: int = 0,
         random_state: int | np.random.RandomState | None = None,
     ):
@@ -148,6 +227,7 @@ class VAE(TorchStateMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         self.verbose = verbose
         self.random_state = random_state
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None) -> VAE:
         """Train the VAE on ``X`` (labels are not used).
 
@@ -163,23 +243,35 @@ class VAE(TorchStateMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         -------
         self : VAE
             The fitted estimator.
+
+        Raises
+        ------
+        FloatingPointError
+            When training diverges; a smaller ``learning_rate`` usually helps.
+
+        Notes
+        -----
+        Fitting is transactional: the fitted attributes are computed apart and
+        set together once training has finished. If training raises (Ctrl-C's
+        ``KeyboardInterrupt``, divergence, a callback's exception), every
+        callback's ``on_train_end`` still runs (the progress bar closes), the
+        exception propagates, and the estimator is left exactly as it was
+        before ``fit``: unfitted, or with the network, scaling and history of
+        its previous fit. So Ctrl-C stops a whole grid search, not one fit.
         """
-        self._validate_params()
+        return fit_atomically(self, lambda twin: twin._fit(X))
+
+    def _fit(self, X) -> None:
+        """Body of ``fit``, run on an unfitted twin by :func:`~vaeaug.training.fit_atomically`."""
         X_2d, sample_shape = flatten_samples(X)
         X_2d = validate_data(self, X_2d, reset=True, dtype="numeric")
         self.input_shape_ = sample_shape or (X_2d.shape[1],)
-        self.image_shape_ = resolve_image_shape(
-            X_2d.shape[1], sample_shape, self.image_shape, self.architecture
-        )
-        conv_channels = _check_conv_channels(self.conv_channels)
+        self.image_shape_ = self._image_shape_of(X_2d, sample_shape)
+        _check_conv_channels(self.conv_channels)
         if self.image_shape_ is not None:
             self._fit_pixel_scale(X_2d)
-            build = functools.partial(
-                ConvVAE, self.image_shape_, self.latent_dim, conv_channels, self.hidden_units
-            )
         else:
             self.mean_, self.scale_ = standard_scaling(X_2d)
-            build = functools.partial(DenseVAE, X_2d.shape[1], self.latent_dim, self.hidden_units)
         max_rotation, max_shift = resolve_jitter(
             self.train_max_rotation,
             self.train_max_shift,
@@ -193,7 +285,7 @@ class VAE(TorchStateMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
             )
         self.device_ = resolve_device(self.device)
         self.module_, self.history_ = fit_module(
-            build,
+            self._build_network,
             functools.partial(elbo_terms, likelihood=self._likelihood),
             (self._to_tensor(X_2d),),
             validation_fraction=self.validation_fraction,
@@ -207,7 +299,6 @@ class VAE(TorchStateMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
             term_weights={"kl": self.kl_weight},
             augment=augment,
         )
-        return self
 
     def transform(self, X) -> np.ndarray:
         """Encode samples to the mean of their approximate posterior.
@@ -271,6 +362,17 @@ class VAE(TorchStateMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
             out += self.mean_
         return out.reshape(len(Z), *self.input_shape_)
 
+    def _build_network(self) -> VariationalAutoencoder:
+        """The untrained network for the data described by the fitted attributes."""
+        if self.image_shape_ is not None:
+            channels = _check_conv_channels(self.conv_channels)
+            return ConvVAE(self.image_shape_, self.latent_dim, channels, self.hidden_units)
+        return DenseVAE(self.n_features_in_, self.latent_dim, self.hidden_units)
+
+    def _image_shape_of(self, X_2d: np.ndarray, sample_shape) -> tuple[int, int, int] | None:
+        """``(channels, height, width)`` of the samples of ``X_2d``, or ``None`` for a table."""
+        return resolve_image_shape(X_2d.shape[1], sample_shape, self.image_shape, self.architecture)
+
     @property
     def _n_features_out(self) -> int:
         return self.latent_dim
@@ -313,15 +415,6 @@ class VAE(TorchStateMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
-
-
-def fit_vae(vae: VAE, X) -> VAE:
-    """Fit ``vae`` on ``X`` and return it.
-
-    A module-level function so that :class:`joblib.Memory` can cache fitted
-    VAEs, keyed on the VAE's parameters and the content of ``X``.
-    """
-    return vae.fit(X)
 
 
 def _float_dtype(X: np.ndarray) -> type:

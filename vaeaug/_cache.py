@@ -1,0 +1,121 @@
+"""The cache of fitted VAEs behind ``memory=``: keyed on what decides the fitted model."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import inspect
+import sys
+
+import numpy as np
+import torch
+from sklearn.utils.validation import check_memory
+
+from ._warnings import warn
+from .training import resolve_device
+
+#: Bumped whenever the layout of cached entries changes.
+CACHE_FORMAT = 1
+#: Parameters that change how a fit reports, not what it learns.
+_NOT_IN_KEY = ("verbose",)
+#: Modules, besides the estimator's own classes, whose code decides what a fit learns.
+_TRAINING_MODULES = (
+    "vaeaug._input",
+    "vaeaug.callbacks",
+    "vaeaug.jitter",
+    "vaeaug.network",
+    "vaeaug.training",
+)
+
+
+def fit_with_memory(estimator, X, memory):
+    """``estimator.fit(X)``, or the estimator fitted earlier with the same key in ``memory``.
+
+    Parameters
+    ----------
+    estimator : estimator
+        An unfitted estimator, e.g. a :class:`~vaeaug.VAE`.
+    X : array-like
+        Training data; its content is part of the key.
+    memory : str, joblib.Memory or None
+        Where fitted estimators are cached; ``None`` fits without caching.
+
+    Returns
+    -------
+    fitted : estimator
+        ``estimator`` itself without a cache; else the copy loaded from the
+        cache. An entry that cannot be loaded (truncated, corrupted) is
+        trained again and replaced, with a warning.
+    """
+    memory = check_memory(memory)
+    cached_fit = memory.cache(_fit, ignore=["estimator"])
+    key = cache_key(estimator)
+    entry = cached_fit.call_and_shelve(estimator, X, key=key)
+    try:
+        return entry.get()
+    except Exception as exc:  # whatever a truncated or corrupted pickle raises
+        warn(
+            f"A cached VAE in {memory.location} could not be loaded ({type(exc).__name__}: "
+            f"{exc}); it is trained again and the entry replaced."
+        )
+        entry.clear()
+        return cached_fit(estimator, X, key=key)
+
+
+def _fit(estimator, X, key):
+    return estimator.fit(X)
+
+
+def cache_key(estimator) -> dict:
+    """What decides a fitted estimator, besides its data.
+
+    The class, its parameters normalised (``verbose`` dropped, ``device="auto"``
+    resolved, sequences as tuples, callbacks by class and constructor
+    arguments, not by their state), a token of the code that trains it, the
+    torch version and :data:`CACHE_FORMAT`.
+    """
+    params = {
+        name: _normalise(value)
+        for name, value in estimator.get_params(deep=False).items()
+        if name not in _NOT_IN_KEY
+    }
+    if "device" in params:
+        params["device"] = str(resolve_device(params["device"]))
+    return {
+        "estimator": f"{type(estimator).__module__}.{type(estimator).__qualname__}",
+        "params": params,
+        "code": _code_token(type(estimator)),
+        "torch": torch.__version__,
+        "format": CACHE_FORMAT,
+    }
+
+
+def _normalise(value):
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return tuple(_normalise(item) for item in value)
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, (str, int, float, bool, type(None), torch.device)):
+        return value
+    # Callbacks and other objects: what they were made with, not what they hold.
+    signature = inspect.signature(type(value).__init__)
+    arguments = {
+        name: _normalise(getattr(value, name, None))
+        for name in signature.parameters
+        if name != "self" and hasattr(value, name)
+    }
+    return (f"{type(value).__module__}.{type(value).__qualname__}", arguments)
+
+
+@functools.cache
+def _code_token(estimator_class: type) -> str:
+    """SHA-256 of the source files of ``estimator_class`` and of vaeaug's training code."""
+    modules = {klass.__module__ for klass in estimator_class.__mro__} | set(_TRAINING_MODULES)
+    digest = hashlib.sha256()
+    for name in sorted(modules):
+        module = sys.modules.get(name)
+        path = getattr(module, "__file__", None)
+        if name.startswith("vaeaug") and path:
+            with open(path, "rb") as source:
+                digest.update(source.read())
+    return digest.hexdigest()

@@ -1,0 +1,344 @@
+"""Saving fitted estimators to a file whose loading runs no code.
+
+A pickle (and so a joblib file or cache) runs code of its author's choosing
+when it is loaded. The model files written by :func:`dump` hold data only:
+a `safetensors <https://huggingface.co/docs/safetensors>`_ file whose tensors
+are the network's weights and whose metadata holds, as JSON, the estimator's
+class name, its parameters and its fitted attributes. :func:`load` accepts
+only the classes listed in this module, rebuilds the network from the
+parameters and fitted attributes and fills in the weights.
+
+Examples
+--------
+>>> import tempfile
+>>> from pathlib import Path
+>>> from sklearn.datasets import load_digits
+>>> from vaeaug import VAE
+>>> from vaeaug.persistence import dump, load
+>>> X, _ = load_digits(return_X_y=True)
+>>> vae = VAE(latent_dim=4, hidden_units=32, max_epochs=1, random_state=0).fit(X)
+>>> with tempfile.TemporaryDirectory() as folder:
+...     dump(vae, Path(folder) / "vae.safetensors")
+...     restored = load(Path(folder) / "vae.safetensors", device="cpu")
+>>> bool((restored.transform(X[:5]) == vae.transform(X[:5])).all())
+True
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import secrets
+from pathlib import Path
+
+import numpy as np
+import safetensors.torch
+import torch
+from safetensors import SafetensorError, safe_open
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted
+
+from ._torch_state import available_device
+from ._warnings import warn
+from .classifiers import MLPClassifier
+from .training import resolve_device
+from .vae import VAE
+
+#: Version of the file layout written by :func:`dump`; :func:`load` reads it
+#: and older ones.
+FORMAT_VERSION = 1
+
+_FORMAT = "vaeaug"
+
+#: Value kinds of numpy arrays and scalars a model file may hold: booleans,
+#: integers, floats, strings and objects (whose items are again such values).
+_DTYPE_KINDS = "biufUO"
+
+
+#: The only classes a model file may name.
+_ESTIMATORS: dict[str, type] = {"VAE": VAE, "MLPClassifier": MLPClassifier}
+
+
+def dump(estimator: VAE | MLPClassifier, path: str | os.PathLike) -> None:
+    """Save a fitted estimator to a model file that :func:`load` reads without running code.
+
+    The file is written to a temporary file beside ``path`` and then renamed,
+    so an interrupted save leaves ``path`` as it was. Weights are saved from
+    any device and the estimator is not modified.
+
+    Parameters
+    ----------
+    estimator : VAE or MLPClassifier
+        A fitted :class:`~vaeaug.VAE` or :class:`~vaeaug.classifiers.MLPClassifier`.
+    path : str or path-like
+        The file to write, such as ``"vae.safetensors"``; it is replaced if it
+        exists. Its folder must exist.
+
+    Warns
+    -----
+    UserWarning
+        For each parameter whose value is an object rather than data, such
+        as ``callbacks`` or a ``RandomState`` instance as ``random_state``:
+        it is saved as ``None``. Such parameters matter only to a new fit.
+
+    Raises
+    ------
+    TypeError
+        If ``estimator`` is not one of the classes above, or a fitted
+        attribute holds a value that cannot be saved as JSON.
+    sklearn.exceptions.NotFittedError
+        If ``estimator`` is not fitted.
+    FileNotFoundError
+        If the folder of ``path`` does not exist.
+    """
+    name = type(estimator).__name__
+    if type(estimator) not in _ESTIMATORS.values():
+        raise TypeError(
+            f"dump saves one of {sorted(_ESTIMATORS)} (vaeaug's torch estimators); "
+            f"got a {name}. Other estimators can be saved with skops.io."
+        )
+    check_is_fitted(
+        estimator, "module_", msg=f"This {name} is not fitted yet; fit it before saving it."
+    )
+    path = Path(path)
+    if not path.parent.is_dir():
+        raise FileNotFoundError(f"Cannot save to {path}: the folder {path.parent} does not exist.")
+    tensors = {
+        key: tensor.detach().cpu().contiguous()
+        for key, tensor in estimator.module_.state_dict().items()
+    }
+    metadata = {
+        "format": _FORMAT,
+        "format_version": str(FORMAT_VERSION),
+        "estimator": name,
+        "params": json.dumps(_params_to_json(estimator)),
+        "attributes": json.dumps(_attributes_to_json(estimator)),
+    }
+    metadata["sha256"] = _digest(metadata, tensors)
+    _write_atomically(path, safetensors.torch.save(tensors, metadata=metadata))
+
+
+def load(
+    path: str | os.PathLike, *, device: str | torch.device | None = None
+) -> VAE | MLPClassifier:
+    """Load an estimator saved by :func:`dump`, running no code from the file.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A model file written by :func:`dump`.
+    device : str, torch.device or None, default=None
+        Where to put the network. ``None``: the device it was fitted on,
+        or the CPU (with a warning) where this machine lacks that device.
+        Otherwise any value of the estimators' ``device`` parameter, such as
+        ``"cpu"``, ``"cuda:1"`` or ``"auto"`` (CUDA when available).
+
+    Returns
+    -------
+    estimator : VAE or MLPClassifier
+        The fitted estimator, with the saved parameters; parameters that
+        were saved as ``None`` (see :func:`dump`) are ``None``.
+
+    Warns
+    -----
+    UserWarning
+        When ``device=None`` and this machine lacks the device the model was
+        fitted on.
+
+    Raises
+    ------
+    ValueError
+        If ``device`` is not a valid device, or if ``path`` is not a model
+        file, is truncated or corrupted, or was written by a newer vaeaug in a
+        format version this one cannot read.
+    FileNotFoundError
+        If ``path`` does not exist.
+    """
+    path = Path(path)
+    try:
+        with safe_open(path, framework="pt") as file:
+            metadata = file.metadata() or {}
+            cls = _check_header(path, metadata)
+            tensors = {key: file.get_tensor(key) for key in file.keys()}
+    except SafetensorError as exc:
+        raise ValueError(
+            f"Cannot load {path}: it is not a vaeaug model file, or it is truncated or "
+            f"corrupted ({exc})."
+        ) from None
+    if metadata.get("sha256") != _digest(metadata, tensors):
+        raise ValueError(
+            f"Cannot load {path}: its content does not match its checksum; the file is corrupted."
+        )
+    try:
+        estimator = cls(**_mapping_from_json(metadata["params"]))
+        estimator._validate_params()
+        for name, value in _mapping_from_json(metadata["attributes"]).items():
+            if not (name.isidentifier() and name.endswith("_") and not name.startswith("_")):
+                raise ValueError(f"{name!r} is not the name of a fitted attribute")
+            setattr(estimator, name, value)
+        # On the meta device building draws no initial weights: the file's are used.
+        with torch.device("meta"):
+            module = estimator._build_network()
+        module.load_state_dict(tensors, assign=True)
+        fitted_on = torch.device(estimator.device_)
+    except (AttributeError, KeyError, RuntimeError, TypeError, ValueError) as exc:
+        raise ValueError(
+            f"Cannot load {path}: it does not hold a valid {cls.__name__} for this "
+            f"version of vaeaug ({exc})."
+        ) from exc
+    if device is None:
+        device = available_device(fitted_on, f"The {cls.__name__} in {path}")
+    estimator.device_ = resolve_device(device)
+    estimator.module_ = module.eval().to(estimator.device_)
+    return estimator
+
+
+def _check_header(path: Path, metadata: dict[str, str]) -> type:
+    """Check the format, its version and the class of a model file's metadata."""
+    if metadata.get("format") != _FORMAT:
+        raise ValueError(
+            f"Cannot load {path}: it is a safetensors file but not a vaeaug model file "
+            "(its metadata do not say format='vaeaug')."
+        )
+    version = metadata.get("format_version", "")
+    if not version.isdigit():
+        raise ValueError(
+            f"Cannot load {path}: its format_version {version!r} is not a whole number; "
+            "the file is corrupted."
+        )
+    if int(version) > FORMAT_VERSION:
+        raise ValueError(
+            f"Cannot load {path}: it was written in vaeaug model format version {version}, "
+            f"and this vaeaug reads versions up to {FORMAT_VERSION}. Upgrade vaeaug to load it."
+        )
+    name = metadata.get("estimator")
+    if name not in _ESTIMATORS:
+        raise ValueError(
+            f"Cannot load {path}: it holds an estimator of class {name!r}, and vaeaug "
+            f"model files hold only {sorted(_ESTIMATORS)}."
+        )
+    return _ESTIMATORS[name]
+
+
+def _params_to_json(estimator: BaseEstimator) -> dict:
+    params = {}
+    for name, value in estimator.get_params(deep=False).items():
+        try:
+            params[name] = _to_json(value)
+        except TypeError:
+            warn(
+                f"The {name} parameter of the {type(estimator).__name__} holds objects "
+                f"({value!r:.80}), which a model file cannot hold; it is saved as None. "
+                "It only matters to a new fit."
+            )
+            params[name] = None
+    return params
+
+
+def _attributes_to_json(estimator: BaseEstimator) -> dict:
+    attributes = {}
+    for name, value in vars(estimator).items():
+        if name.endswith("_") and not name.startswith("_") and name != "module_":
+            try:
+                attributes[name] = _to_json(value)
+            except TypeError as exc:
+                raise TypeError(
+                    f"Cannot save the fitted attribute {name} of the "
+                    f"{type(estimator).__name__}: {exc}"
+                ) from None
+    return attributes
+
+
+def _to_json(value):
+    """Encode ``value`` in JSON types; every JSON object is a tagged non-JSON value."""
+    if isinstance(value, np.ndarray):
+        return {
+            "type": "ndarray",
+            "dtype": _check_dtype(value.dtype).str,
+            "shape": list(value.shape),
+            "data": [_to_json(item) for item in value.ravel().tolist()],
+        }
+    if isinstance(value, np.generic):
+        return {
+            "type": "numpy.scalar",
+            "dtype": _check_dtype(value.dtype).str,
+            "data": value.item(),
+        }
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, list):
+        return [_to_json(item) for item in value]
+    if isinstance(value, tuple):
+        return {"type": "tuple", "items": [_to_json(item) for item in value]}
+    if isinstance(value, dict) and all(isinstance(key, str) for key in value):
+        return {"type": "dict", "items": {key: _to_json(item) for key, item in value.items()}}
+    if isinstance(value, torch.device):
+        return {"type": "torch.device", "value": str(value)}
+    raise TypeError(f"a {type(value).__name__} cannot be saved as JSON")
+
+
+def _from_json(value):
+    """Decode what :func:`_to_json` encoded; builds numpy, tuple, dict and device values only."""
+    if isinstance(value, list):
+        return [_from_json(item) for item in value]
+    if not isinstance(value, dict):
+        return value
+    kind = value.get("type")
+    if kind == "tuple":
+        return tuple(_from_json(item) for item in value["items"])
+    if kind == "dict":
+        return {key: _from_json(item) for key, item in value["items"].items()}
+    if kind == "torch.device":
+        return torch.device(value["value"])
+    if kind == "numpy.scalar":
+        return _check_dtype(np.dtype(value["dtype"])).type(value["data"])
+    if kind == "ndarray":
+        dtype = _check_dtype(np.dtype(value["dtype"]))
+        items = [_from_json(item) for item in value["data"]]
+        if dtype.kind == "O":
+            array = np.empty(len(items), dtype=object)
+            for i, item in enumerate(items):
+                array[i] = item
+        else:
+            array = np.array(items, dtype=dtype)
+        return array.reshape(value["shape"])
+    raise ValueError(f"unknown value type {kind!r}")
+
+
+def _mapping_from_json(text: str) -> dict:
+    return {name: _from_json(value) for name, value in json.loads(text).items()}
+
+
+def _check_dtype(dtype: np.dtype) -> np.dtype:
+    if dtype.kind not in _DTYPE_KINDS or dtype.fields is not None:
+        raise TypeError(f"a numpy value of dtype {dtype} cannot be saved as JSON")
+    return dtype
+
+
+def _digest(metadata: dict[str, str], tensors: dict[str, torch.Tensor]) -> str:
+    """SHA-256 of the estimator's description and weights, to detect corruption."""
+    digest = hashlib.sha256()
+    described = [metadata.get(key) for key in ("estimator", "params", "attributes")]
+    digest.update(json.dumps(described).encode())
+    for key in sorted(tensors):
+        tensor = tensors[key]
+        digest.update(json.dumps([key, str(tensor.dtype), list(tensor.shape)]).encode())
+        digest.update(tensor.contiguous().reshape(-1).view(torch.uint8).numpy().tobytes())
+    return digest.hexdigest()
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    """Write ``data`` to a new file beside ``path``, then rename it to ``path``."""
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
+    try:
+        with open(temporary, "xb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            temporary.unlink()
+        raise
