@@ -103,24 +103,9 @@ html_theme_options = {
     "footer_start": ["copyright"],
     "footer_end": ["sphinx-version", "theme-version"],
 }
-# Only the examples have sibling pages to list in the left sidebar; on the
-# other pages it would stay empty.
-html_sidebars = {
-    page: []
-    for page in (
-        "index",
-        "user_guide",
-        "api",
-        "results",
-        "results/*",
-        "benchmarks",
-        "auto_examples/index",
-        "search",
-        "genindex",
-        "py-modindex",
-        "sg_execution_times",
-    )
-}
+# No left sidebar: the navbar reaches every section and no section but the
+# gallery has pages of its own; the width goes to the code of the examples.
+html_sidebars = {"**": []}
 
 
 def _mark_result_tables_orphan(app, docname, source):

@@ -1,7 +1,7 @@
 """
-=========================================
+============================================
 Balancing classes with ``sampling_strategy``
-=========================================
+============================================
 
 By default :class:`~vaeaug.VAEAugmenter` adds ``n_per_sample`` new images per
 original, to every class. With ``sampling_strategy`` it balances the classes
@@ -94,3 +94,11 @@ for ax, clf_name in zip(axes, classifiers, strict=True):
 axes[0].set_ylabel("recall on the test set")
 fig.tight_layout()
 plt.show()
+
+# %%
+# Every over-sampler lifts the small classes. The VAE does less than both
+# of imbalanced-learn's for the SVM; for kNN it is level with or a little
+# ahead of RandomOverSampler and well behind SMOTE. On these 8x8 digits,
+# copies of the originals and SMOTE's interpolations between the pixels of
+# two classmates make better training images than the decodings of a VAE
+# that saw 378 images, 8 of them nines.
