@@ -55,7 +55,8 @@ samplers = {
 training_sets = {"no resampling": (X_train, y_train)}
 for name, sampler in samplers.items():
     training_sets[name] = sampler.fit_resample(X_train, y_train)
-print("images per class after resampling:", np.bincount(training_sets["VAEAugmenter"][1]).tolist())
+balanced = np.bincount(training_sets["VAEAugmenter"][1]).tolist()
+print("images per class after VAEAugmenter:", balanced)
 
 classifiers = {"SVM": SVC(), "kNN": KNeighborsClassifier()}
 recalls, scores = {}, {}

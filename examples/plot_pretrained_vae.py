@@ -63,7 +63,8 @@ print(f"best: {search.best_params_}, test accuracy {search.score(X_test, y_test)
 # Pre-trained or trained on the labelled images only
 # --------------------------------------------------
 # The same augmentation (interpolation, the default) with a VAE trained on the
-# 100 labelled images only, and no augmentation at all, for two classifiers.
+# 100 labelled images only (in batches of 32, as in the quickstart, since they
+# are few), and no augmentation at all, for two classifiers.
 # Each augmenter's ``fit_resample`` is called once and both classifiers are
 # trained on its output, which is what the pipeline above does for one.
 
