@@ -9,10 +9,14 @@ T = TypeVar("T")
 
 
 def substitute(**fragments: str) -> Callable[[T], T]:
-    """Class decorator filling ``{name}`` placeholders of the docstring."""
+    """Class decorator filling ``{name}`` placeholders of the docstring.
+
+    Does nothing when docstrings are stripped (``python -OO``).
+    """
 
     def decorate(obj: T) -> T:
-        obj.__doc__ = obj.__doc__.format(**fragments)
+        if obj.__doc__ is not None:
+            obj.__doc__ = obj.__doc__.format(**fragments)
         return obj
 
     return decorate
@@ -21,9 +25,11 @@ def substitute(**fragments: str) -> Callable[[T], T]:
 VAE_PARAMETERS = """image_shape : tuple of int, default=None
         Shape of one image, ``(height, width)`` or ``(channels, height, width)``
         (channels first), used to unflatten the rows of a 2-D ``X``. When
-        ``None``, a 2-D ``X`` whose width is a perfect square of at least 64
-        is read as square single-channel images (784 -> 28x28), and 3-D or
-        4-D arrays give their own shape.
+        ``None``, 3-D or 4-D arrays give their own shape and a 2-D ``X`` is a
+        table, except that with ``architecture="auto"`` an array (not a data
+        frame) whose width is a perfect square of at least 64 and that has no
+        negative value is read as square single-channel images (784 -> 28x28),
+        with a warning that says so.
 
     architecture : {"auto", "conv", "dense"}, default="auto"
         ``"conv"`` is the paper's convolutional VAE with a Bernoulli
@@ -131,7 +137,7 @@ default="interpolation"
 
 AMOUNT_PARAMETERS = """n_per_sample : int, default=3
         New samples made from each original when ``sampling_strategy`` is
-        ``None``.
+        ``None``. Not used otherwise: a warning says so when it was changed.
 
     sampling_strategy : float, str, dict, callable or None, default=None
         ``None`` augments every class: ``n_per_sample`` new samples for each

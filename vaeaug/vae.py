@@ -79,7 +79,7 @@ class VAE(TorchStateMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
     >>> from sklearn.datasets import load_digits
     >>> from vaeaug import VAE
     >>> X, _ = load_digits(return_X_y=True)
-    >>> vae = VAE(latent_dim=8, max_epochs=2, random_state=0).fit(X)
+    >>> vae = VAE(latent_dim=8, image_shape=(8, 8), max_epochs=2, random_state=0).fit(X)
     >>> vae.transform(X[:3]).shape
     (3, 8)
     >>> vae.inverse_transform(vae.transform(X[:3])).shape
@@ -169,7 +169,7 @@ class VAE(TorchStateMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         X_2d = validate_data(self, X_2d, reset=True, dtype="numeric")
         self.input_shape_ = sample_shape or (X_2d.shape[1],)
         self.image_shape_ = resolve_image_shape(
-            X_2d.shape[1], sample_shape, self.image_shape, self.architecture
+            X_2d.shape[1], sample_shape, self.image_shape, self.architecture, X=X
         )
         conv_channels = _check_conv_channels(self.conv_channels)
         if self.image_shape_ is not None:
