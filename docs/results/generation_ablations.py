@@ -10,8 +10,11 @@ same-class neighbours in the latent space, as ``VAEAugmenter`` does; what
 changes is written next to it in ``VARIANTS``.
 
     python docs/results/generation_ablations.py mnist-restricted --data-home ../shared/data \
-        --seeds 0 1 2 --vae-seed 0 --cache-dir /tmp/vaeaug-cache --out docs/results \
+        --seeds 0 1 2 --vae-seed 0 --cache-dir ~/.cache/vaeaug --out docs/results \
         --name beyond-mnist-validation-ablations
+
+The cache holds pickles, which run code when loaded: keep it in a private
+folder, never in a shared one such as /tmp, and never use an untrusted cache.
 """
 
 from __future__ import annotations
@@ -151,7 +154,11 @@ def main() -> None:
     args.add_argument(
         "--jitter-copies", type=int, default=1, help="jittered copies per image, 'vae on jittered'"
     )
-    args.add_argument("--cache-dir", help="joblib cache of trained VAEs")
+    args.add_argument(
+        "--cache-dir",
+        help="joblib cache of trained VAEs, in a private folder such as ~/.cache/vaeaug "
+        "(it holds pickles: never a shared folder like /tmp, never an untrusted cache)",
+    )
     args.add_argument("--out", help="folder for <name>.csv and <name>.md (default: print only)")
     args.add_argument("--name", default="beyond-ablations", help="file name of the results")
     args = args.parse_args()
