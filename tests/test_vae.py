@@ -199,7 +199,7 @@ def test_unpickles_on_a_machine_without_cuda(digits, monkeypatch):
         ({"architecture": "conv"}, np.ones((5, 10)), "10 features, which is not a square"),
         ({"image_shape": (3, 3)}, np.ones((5, 10)), r"image_shape=\(3, 3\) holds 9 values"),
         ({"image_shape": (0, 3)}, np.ones((5, 10)), "positive integers"),
-        ({}, -np.ones((5, 64)), "non-negative pixel values"),
+        ({"architecture": "conv"}, -np.ones((5, 64)), "non-negative pixel values"),
         ({}, np.full((5, 4), np.nan), "NaN"),
         ({}, np.full((5, 4), np.inf), "infinity"),
         ({}, np.ones((0, 4)), "0 sample"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+import warnings
 from numbers import Integral
 
 import numpy as np
@@ -90,6 +92,7 @@ class BaseAugmenter(BaseOverSampler):
         arrays_transformer = ArraysTransformer(X, y)
         X_2d, y_checked, binarize_y, sample_shape, rng = self._fit(X, y)
         X_res, y_res = self._fit_resample(X_2d, y_checked, random_state=rng)
+        _round_integer_columns(X_res[len(X_2d) :], getattr(X, "dtypes", None))
         if sample_shape is not None:
             X_res = X_res.reshape(len(X_res), *sample_shape)
         if binarize_y:
@@ -97,6 +100,10 @@ class BaseAugmenter(BaseOverSampler):
         return arrays_transformer.transform(X_res, y_res)
 
     def _fit(self, X, y):
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y is None."
+            )
         check_classification_targets(y)
         X_2d, sample_shape = flatten_samples(X)
         X_2d, y, binarize_y = self._check_X_y(X_2d, y, accept_sparse=False)
@@ -108,17 +115,36 @@ class BaseAugmenter(BaseOverSampler):
                 for label, count in zip(classes, counts, strict=True)
             }
         else:
-            self.sampling_strategy_ = dict(
-                check_sampling_strategy(self.sampling_strategy, y, self._sampling_type)
-            )
+            self._warn_if_n_per_sample_is_ignored()
+            try:
+                strategy = check_sampling_strategy(self.sampling_strategy, y, self._sampling_type)
+            except ValueError as error:
+                raise ValueError(
+                    f"sampling_strategy={self.sampling_strategy!r} does not suit y: {error}"
+                ) from error
+            self.sampling_strategy_ = dict(strategy)
         rng = check_random_state(self.random_state)
         self._fit_generator(X_2d, y, sample_shape, rng)
         return X_2d, y, binarize_y, sample_shape, rng
 
+    def _warn_if_n_per_sample_is_ignored(self):
+        default = inspect.signature(type(self)).parameters["n_per_sample"].default
+        if self.n_per_sample != default:
+            warnings.warn(
+                f"n_per_sample={self.n_per_sample} is not used: sampling_strategy="
+                f"{self.sampling_strategy!r} sets the number of new samples of each class. "
+                f"Leave n_per_sample at {default}, or set sampling_strategy=None to make "
+                "n_per_sample new samples from each original.",
+                UserWarning,
+                stacklevel=5,  # the caller of fit or fit_resample (behind _fit_context)
+            )
+
     def _fit_resample(self, X, y, random_state):
         """Make the synthetic samples and append them to the originals."""
         counts = spread_counts(y, self.sampling_strategy_, random_state)
-        base, partner, chunks = self._make_samples(X, y, counts, random_state)
+        # float16 overflows in sums (a standard deviation, a distance): generate in float32.
+        X_work = X.astype(np.float32) if X.dtype == np.float16 else X
+        base, partner, chunks = self._make_samples(X_work, y, counts, random_state)
         X_res = np.empty((len(X) + len(base), X.shape[1]), dtype=X.dtype)
         X_res[: len(X)] = X
         filled = len(X)
@@ -146,18 +172,46 @@ class BaseAugmenter(BaseOverSampler):
 
 
 def _cast_like(X_new: np.ndarray, X: np.ndarray) -> np.ndarray:
-    """Cast synthetic rows to the dtype of the originals, rounding for integers."""
-    if np.issubdtype(X.dtype, np.integer):
-        info = np.iinfo(X.dtype)
-        X_new = np.clip(np.rint(X_new), info.min, info.max)
+    """Cast synthetic rows to the dtype of the originals, rounding for integers and booleans."""
+    if X.dtype.kind in "iub":
+        X_new = _rounded(X_new, X.dtype)
     return X_new.astype(X.dtype, copy=False)
+
+
+def _rounded(values: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """Round ``values`` to the nearest integers in the range of the integer or bool ``dtype``."""
+    if dtype.kind == "b":
+        low, high = 0, 1
+    else:
+        info = np.iinfo(dtype)
+        low, high = info.min, float(info.max)
+        if high > info.max:  # 64-bit: the float nearest the maximum is out of range
+            high = np.nextafter(high, 0)
+    return np.clip(np.rint(values), low, high)
+
+
+def _round_integer_columns(X_new: np.ndarray, dtypes) -> None:
+    """Round, in place, synthetic values of a data frame's integer and boolean columns.
+
+    A data frame with columns of several dtypes is validated into one float
+    array; casting back to integer columns would truncate, not round.
+    """
+    if dtypes is None or X_new.dtype.kind != "f":
+        return
+    for column, dtype in enumerate(dtypes):
+        dtype = getattr(dtype, "numpy_dtype", dtype)  # pandas' nullable Int64, boolean
+        if isinstance(dtype, np.dtype) and dtype.kind in "iub":
+            X_new[:, column] = _rounded(X_new[:, column], dtype)
 
 
 ATTRIBUTES_DOC = """sampling_strategy_ : dict
         Number of synthetic samples asked for each class.
     sample_indices_ : ndarray of shape (n_samples + n_synthetic,)
-        For each output row, the index of the original it is (first
-        ``n_samples`` rows) or was made from (synthetic rows).
+        For each output row, the index in ``X`` of the original it is (first
+        ``n_samples`` rows) or was made from (synthetic rows), so indices
+        repeat. Unlike the ``sample_indices_`` of imbalanced-learn's
+        under-samplers, which lists the rows of ``X`` that were kept, it has
+        one entry per output row, synthetic rows included.
     neighbor_indices_ : ndarray of shape (n_samples + n_synthetic,)
         For each synthetic row, the index of the neighbour it was paired
         with; ``-1`` for the originals and where no neighbour is used.

@@ -9,10 +9,14 @@ T = TypeVar("T")
 
 
 def substitute(**fragments: str) -> Callable[[T], T]:
-    """Class decorator filling ``{name}`` placeholders of the docstring."""
+    """Class decorator filling ``{name}`` placeholders of the docstring.
+
+    Does nothing when docstrings are stripped (``python -OO``).
+    """
 
     def decorate(obj: T) -> T:
-        obj.__doc__ = obj.__doc__.format(**fragments)
+        if obj.__doc__ is not None:
+            obj.__doc__ = obj.__doc__.format(**fragments)
         return obj
 
     return decorate
@@ -52,7 +56,7 @@ default="interpolation"
 
 AMOUNT_PARAMETERS = """n_per_sample : int, default=3
         New samples made from each original when ``sampling_strategy`` is
-        ``None``.
+        ``None``. Not used otherwise: a warning says so when it was changed.
 
     sampling_strategy : float, str, dict, callable or None, default=None
         ``None`` augments every class: ``n_per_sample`` new samples for each

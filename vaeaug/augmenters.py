@@ -304,7 +304,9 @@ class VAEAugmenter(BaseLatentAugmenter):
             if _is_positive(self.max_rotation) or _is_positive(self.max_shift):
                 # Refuse jitter of a table before spending time on training.
                 resolve_jitter(
-                    self.max_rotation, self.max_shift, vae._image_shape_of(X, sample_shape)
+                    self.max_rotation,
+                    self.max_shift,
+                    vae._image_shape_of(X_vae, X.shape[1], sample_shape),
                 )
             self.vae_ = fit_with_memory(vae, X_vae, self.memory)
         self.max_rotation_, self.max_shift_ = resolve_jitter(

@@ -6,6 +6,10 @@ Pure functions over arrays, after DeVries & Taylor (2017) as used by the paper:
   per-dimension standard deviation of the encoded set;
 - interpolation: ``z' = z + alpha * (z_neighbor - z)``;
 - extrapolation: ``z' = z + alpha * (z - z_neighbor)``.
+
+The generators compute integer, boolean and float16 inputs in float64 (unsigned
+differences would wrap around, noise would be truncated); float32 and float64
+keep their dtype.
 """
 
 from __future__ import annotations
@@ -35,7 +39,9 @@ def add_noise(
     Returns
     -------
     z_new : ndarray of shape (n, latent_dim)
+        Of the dtype of ``z`` when it is float32 or float64, else float64.
     """
+    z = _as_float(z)
     noise = random_state.standard_normal(z.shape).astype(z.dtype, copy=False)
     return z + alpha * scale * noise
 
@@ -43,17 +49,31 @@ def add_noise(
 def interpolate(z: np.ndarray, z_neighbor: np.ndarray, *, alpha: float) -> np.ndarray:
     """Move each row of ``z`` a fraction ``alpha`` of the way towards its neighbour.
 
-    Returns ``z + alpha * (z_neighbor - z)``.
+    Returns ``z + alpha * (z_neighbor - z)``, computed in float64 for integer, boolean and
+    float16 inputs.
     """
+    z, z_neighbor = _as_float(z), _as_float(z_neighbor)
     return z + alpha * (z_neighbor - z)
 
 
 def extrapolate(z: np.ndarray, z_neighbor: np.ndarray, *, alpha: float) -> np.ndarray:
     """Move each row of ``z`` away from its neighbour by ``alpha`` times their difference.
 
-    Returns ``z + alpha * (z - z_neighbor)``.
+    Returns ``z + alpha * (z - z_neighbor)``, computed in float64 for integer, boolean and
+    float16 inputs.
     """
+    z, z_neighbor = _as_float(z), _as_float(z_neighbor)
     return z + alpha * (z - z_neighbor)
+
+
+def _as_float(z) -> np.ndarray:
+    """``z`` as an array of float32 or float64: other dtypes are cast to float64.
+
+    Integer and boolean arrays must not be computed with in their own dtype
+    (``uint8`` differences wrap around), and float16 loses too much precision.
+    """
+    z = np.asarray(z)
+    return z if z.dtype in (np.float32, np.float64) else z.astype(np.float64)
 
 
 def find_neighbors(Z: np.ndarray, groups: np.ndarray, nn_estimator) -> np.ndarray:

@@ -158,7 +158,7 @@ class VAE(TorchStateMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
     >>> from sklearn.datasets import load_digits
     >>> from vaeaug import VAE
     >>> X, _ = load_digits(return_X_y=True)
-    >>> vae = VAE(latent_dim=8, max_epochs=2, random_state=0).fit(X)
+    >>> vae = VAE(latent_dim=8, image_shape=(8, 8), max_epochs=2, random_state=0).fit(X)
     >>> vae.transform(X[:3]).shape
     (3, 8)
     >>> vae.inverse_transform(vae.transform(X[:3])).shape
@@ -266,7 +266,7 @@ class VAE(TorchStateMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         X_2d, sample_shape = flatten_samples(X)
         X_2d = validate_data(self, X_2d, reset=True, dtype="numeric")
         self.input_shape_ = sample_shape or (X_2d.shape[1],)
-        self.image_shape_ = self._image_shape_of(X_2d, sample_shape)
+        self.image_shape_ = self._image_shape_of(X, X_2d.shape[1], sample_shape)
         _check_conv_channels(self.conv_channels)
         if self.image_shape_ is not None:
             self._fit_pixel_scale(X_2d)
@@ -369,9 +369,13 @@ class VAE(TorchStateMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
             return ConvVAE(self.image_shape_, self.latent_dim, channels, self.hidden_units)
         return DenseVAE(self.n_features_in_, self.latent_dim, self.hidden_units)
 
-    def _image_shape_of(self, X_2d: np.ndarray, sample_shape) -> tuple[int, int, int] | None:
-        """``(channels, height, width)`` of the samples of ``X_2d``, or ``None`` for a table."""
-        return resolve_image_shape(X_2d.shape[1], sample_shape, self.image_shape, self.architecture)
+    def _image_shape_of(
+        self, X, n_features: int, sample_shape: tuple[int, ...] | None
+    ) -> tuple[int, int, int] | None:
+        """``(channels, height, width)`` of the samples of ``X``, or ``None`` for a table."""
+        return resolve_image_shape(
+            n_features, sample_shape, self.image_shape, self.architecture, X=X
+        )
 
     @property
     def _n_features_out(self) -> int:
