@@ -235,15 +235,20 @@ def test_training_jitter_reaches_the_vae_and_is_off_by_default(digits, training_
     VAEAugmenter(VAE(**FAST), random_state=0).fit(X, y)
     assert training_jitter_calls == []
     jittered = dict(train_max_rotation="auto", train_max_shift="auto")
-    augmenter = VAEAugmenter(VAE(**FAST, **jittered), random_state=0).fit(X, y)
+    augmenter = VAEAugmenter(VAE(**FAST, **jittered), random_state=0).fit(X.reshape(-1, 8, 8), y)
     assert {(rot, shift) for _, rot, shift in training_jitter_calls} == {(10.0, round(8 / 14, 6))}
     assert augmenter.vae_.get_params()["train_max_rotation"] == "auto"
 
 
 def test_default_jitter_is_for_images_only(digits):
     X, y = digits
-    images = VAEAugmenter(VAE(**FAST), random_state=0).fit(X, y)
+    images = VAEAugmenter(VAE(**FAST, image_shape=(8, 8)), random_state=0).fit(X, y)
     assert (images.max_rotation_, images.max_shift_) == (10.0, pytest.approx(2 * 8 / 28))
+    # Images inferred from the width of flat rows are not jittered unless asked to.
+    inferred = VAEAugmenter(VAE(**FAST), random_state=0).fit(X, y)
+    assert (inferred.max_rotation_, inferred.max_shift_) == (0.0, 0.0)
+    asked = VAEAugmenter(VAE(**FAST), max_rotation=5, max_shift=1, random_state=0).fit(X, y)
+    assert (asked.max_rotation_, asked.max_shift_) == (5.0, 1.0)
     X_28 = np.repeat(X.reshape(-1, 8, 8), 4, axis=1).repeat(4, axis=2)[:, :28, :28]
     mnist_sized = VAEAugmenter(VAE(**FAST), random_state=0).fit(X_28, y)
     assert (mnist_sized.max_rotation_, mnist_sized.max_shift_) == (10.0, 2.0)

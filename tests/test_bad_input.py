@@ -28,7 +28,7 @@ import pandas as pd
 import pytest
 from conftest import FAST
 
-from vaeaug import VAE, AffineJitterAugmenter, LatentAugmenter
+from vaeaug import VAE, AffineJitterAugmenter, LatentAugmenter, VAEAugmenter
 from vaeaug._input import resolve_image_shape
 from vaeaug.cli import main
 from vaeaug.datasets import load_mnist, load_ujipen, load_ujipen_v1, load_ujipen_v2_digits
@@ -483,9 +483,10 @@ def test_square_width_alone_is_read_as_images_with_a_warning(n_features, side):
     X = COUNTS[:, :n_features] if n_features <= 100 else np.zeros((3, n_features))
     message = (
         rf"X has {n_features} features per sample and no negative value, so it is read as "
-        rf"{side}x{side} single-channel images \(architecture='auto'\)\. Pass "
+        rf"{side}x{side} single-channel images \(architecture='auto'\), without the default "
+        r"rotations and shifts, which only declared images get\. Pass "
         rf"image_shape=\({side}, {side}\), or X of shape \(n_samples, {side}, {side}\), to "
-        r"confirm; use architecture='dense' if X is a table\."
+        r"declare them; use architecture='dense' if X is a table\."
     )
     with pytest.warns(UserWarning, match=message):
         assert resolve_image_shape(n_features, None, None, "auto", X=X) == (1, side, side)
@@ -494,6 +495,10 @@ def test_square_width_alone_is_read_as_images_with_a_warning(n_features, side):
 def test_vae_reads_a_count_table_as_told():
     with pytest.warns(UserWarning, match="read as 10x10 single-channel images"):
         assert isinstance(VAE(**TINY, random_state=0).fit(COUNTS).module_, ConvVAE)
+    # ... but a table of counts is never rotated or shifted by default.
+    with pytest.warns(UserWarning, match="without the default rotations and shifts"):
+        augmenter = VAEAugmenter(VAE(**TINY), random_state=0).fit(COUNTS, np.arange(20) % 2)
+    assert (augmenter.max_rotation_, augmenter.max_shift_) == (0.0, 0.0)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         for X, params in [

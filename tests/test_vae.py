@@ -237,10 +237,13 @@ def test_kl_weight_scales_the_kl_in_the_objective(digits):
 
 def test_training_jitter_is_drawn_within_the_resolved_bounds(digits, training_jitter_calls):
     calls = training_jitter_calls
-    VAE(**FAST, train_max_rotation="auto", train_max_shift="auto", random_state=0).fit(digits[0])
+    jittered = dict(train_max_rotation="auto", train_max_shift="auto", random_state=0)
+    VAE(**FAST, **jittered).fit(digits[0].reshape(-1, 8, 8))
     assert calls and all(shape[1:] == (1, 8, 8) for shape, _, _ in calls)
     assert {(rotation, shift) for _, rotation, shift in calls} == {(10.0, round(8 / 14, 6))}
     calls.clear()
+    VAE(**FAST, **jittered).fit(digits[0])  # images inferred from the width: not by default
+    assert calls == []
     VAE(**FAST, random_state=0).fit(digits[0])  # off by default
     VAE(**FAST, architecture="dense", train_max_rotation="auto", random_state=0).fit(digits[0])
     assert calls == []

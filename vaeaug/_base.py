@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import inspect
-import warnings
+from collections.abc import Iterator
 from numbers import Integral
 
 import numpy as np
@@ -17,6 +17,7 @@ from sklearn.utils._param_validation import Interval
 from sklearn.utils.multiclass import check_classification_targets
 
 from ._input import flatten_samples
+from ._warnings import warn
 from .generators import spread_counts
 
 
@@ -47,7 +48,8 @@ class BaseAugmenter(BaseOverSampler):
         "random_state": ["random_state"],
     }
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    # False: the VAE and the neighbours estimator are nested estimators to validate.
+    @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y):
         """Validate the data and fit the generator, without generating samples.
 
@@ -67,7 +69,7 @@ class BaseAugmenter(BaseOverSampler):
         self._fit(X, y)
         return self
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    @_fit_context(prefer_skip_nested_validation=False)
     def fit_resample(self, X, y):
         """Fit, then return the originals followed by the synthetic samples.
 
@@ -130,13 +132,11 @@ class BaseAugmenter(BaseOverSampler):
     def _warn_if_n_per_sample_is_ignored(self):
         default = inspect.signature(type(self)).parameters["n_per_sample"].default
         if self.n_per_sample != default:
-            warnings.warn(
+            warn(
                 f"n_per_sample={self.n_per_sample} is not used: sampling_strategy="
                 f"{self.sampling_strategy!r} sets the number of new samples of each class. "
                 f"Leave n_per_sample at {default}, or set sampling_strategy=None to make "
-                "n_per_sample new samples from each original.",
-                UserWarning,
-                stacklevel=5,  # the caller of fit or fit_resample (behind _fit_context)
+                "n_per_sample new samples from each original."
             )
 
     def _fit_resample(self, X, y, random_state):
@@ -169,6 +169,11 @@ class BaseAugmenter(BaseOverSampler):
         tags.input_tags.sparse = False
         tags.sampler_tags.sample_indices = True
         return tags
+
+
+def row_batches(n_rows: int, batch_size: int) -> Iterator[slice]:
+    """Slices of at most ``batch_size`` consecutive rows covering ``range(n_rows)``; none for 0."""
+    return (slice(start, start + batch_size) for start in range(0, n_rows, batch_size))
 
 
 def _cast_like(X_new: np.ndarray, X: np.ndarray) -> np.ndarray:

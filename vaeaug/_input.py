@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Sequence
 
 import numpy as np
 from scipy import sparse
+
+from ._warnings import warn
 
 #: Smallest side of a square image inferred from the number of features.
 MIN_INFERRED_SIDE = 8
@@ -182,13 +183,12 @@ def resolve_image_shape(
         return None
     if X is not None and np.min(X) < 0:
         return None
-    warnings.warn(
+    warn(
         f"X has {n_features} features per sample and no negative value, so it is read "
-        f"as {side}x{side} single-channel images (architecture='auto'). Pass "
+        f"as {side}x{side} single-channel images (architecture='auto'), without the "
+        "default rotations and shifts, which only declared images get. Pass "
         f"image_shape=({side}, {side}), or X of shape (n_samples, {side}, {side}), to "
-        "confirm; use architecture='dense' if X is a table.",
-        UserWarning,
-        stacklevel=3,
+        "declare them; use architecture='dense' if X is a table."
     )
     return (1, side, side)
 

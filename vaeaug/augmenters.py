@@ -9,11 +9,10 @@ from imblearn.utils import check_neighbors_object
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.frozen import FrozenEstimator
-from sklearn.utils import gen_batches
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import ATTRIBUTES_DOC, BaseAugmenter
+from ._base import ATTRIBUTES_DOC, BaseAugmenter, row_batches
 from ._cache import fit_with_memory
 from ._docstrings import AMOUNT_PARAMETERS, GENERATION_PARAMETERS, substitute
 from ._warnings import warn
@@ -199,13 +198,16 @@ class VAEAugmenter(BaseLatentAugmenter):
     max_rotation : float or "auto", default="auto"
         Each decoded image is rotated by an angle drawn uniformly from
         ``[-max_rotation, max_rotation]`` degrees (bilinear, background 0).
-        ``"auto"``: 10 for images, no jitter for tables. ``0`` turns it off.
+        ``"auto"``: 10 for declared images (an image array, the VAE's
+        ``image_shape`` or ``architecture="conv"``), no jitter for tables and
+        for images the VAE only inferred from the width of flat rows. ``0``
+        turns it off.
 
     max_shift : float or "auto", default="auto"
         Each decoded image is shifted by offsets drawn uniformly from
         ``[-max_shift, max_shift]`` pixels along each axis. ``"auto"``: 2 for
-        images of at least 28 pixels a side, 1/14 of the side for smaller
-        ones (0.57 for 8x8), no shift for tables. ``0`` turns it off.
+        declared images of at least 28 pixels a side, 1/14 of the side for
+        smaller ones (0.57 for 8x8), no shift otherwise. ``0`` turns it off.
 
     memory : str, joblib.Memory or None, default=None
         Cache of trained VAEs (a folder, or a :class:`joblib.Memory`), keyed on
@@ -310,7 +312,10 @@ class VAEAugmenter(BaseLatentAugmenter):
                 )
             self.vae_ = fit_with_memory(vae, X_vae, self.memory)
         self.max_rotation_, self.max_shift_ = resolve_jitter(
-            self.max_rotation, self.max_shift, self.vae_.image_shape_
+            self.max_rotation,
+            self.max_shift,
+            self.vae_.image_shape_,
+            declared=self.vae_._image_shape_declared,
         )
 
     def _make_samples(self, X, y, counts, random_state):
@@ -345,7 +350,7 @@ class VAEAugmenter(BaseLatentAugmenter):
 
     def _decode(self, Z):
         # Chunk by chunk, so that only the output holds all decoded samples.
-        for rows in gen_batches(len(Z), INFERENCE_BATCH_SIZE):
+        for rows in row_batches(len(Z), INFERENCE_BATCH_SIZE):
             yield self.vae_.inverse_transform(Z[rows])
 
 
