@@ -505,3 +505,11 @@ def test_parameter_validation_can_be_skipped_like_scikit_learns(digits):
             VAE(**{**FAST, "latent_dim": "two"}).fit(digits[0])
     with pytest.raises(ValueError, match="'latent_dim' parameter"):
         VAE(**{**FAST, "latent_dim": "two"}).fit(digits[0])
+
+
+def test_extra_fit_parameters_are_refused_by_name(blobs):
+    X, y = blobs
+    with pytest.raises(TypeError, match=r"fit_resample takes no parameters.*\['sample_weight'\]"):
+        LatentAugmenter().fit_resample(X, y, sample_weight=np.ones(len(y)))
+    with pytest.raises(TypeError, match=r"LatentAugmenter.fit takes no parameters.*\['weights'\]"):
+        LatentAugmenter().fit(X, y, weights=None)

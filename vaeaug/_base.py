@@ -50,7 +50,7 @@ class BaseAugmenter(BaseOverSampler):
 
     # False: the VAE and the neighbours estimator are nested estimators to validate.
     @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X, y):
+    def fit(self, X, y, **params):
         """Validate the data and fit the generator, without generating samples.
 
         Parameters
@@ -60,17 +60,21 @@ class BaseAugmenter(BaseOverSampler):
             Samples.
         y : array-like of shape (n_samples,)
             Class labels.
+        **params : dict
+            Accepted for imbalanced-learn's sampler API; these samplers use no
+            extra parameters, so any is refused with a ``TypeError``.
 
         Returns
         -------
         self : object
             The fitted sampler.
         """
+        self._check_no_params("fit", params)
         self._fit(X, y)
         return self
 
     @_fit_context(prefer_skip_nested_validation=False)
-    def fit_resample(self, X, y):
+    def fit_resample(self, X, y, **params):
         """Fit, then return the originals followed by the synthetic samples.
 
         Parameters
@@ -80,6 +84,10 @@ class BaseAugmenter(BaseOverSampler):
             Samples; not modified.
         y : array-like of shape (n_samples,)
             Class labels; not modified.
+        **params : dict
+            Accepted for imbalanced-learn's sampler API (e.g. parameters a
+            pipeline passes on); these samplers use none, so any is refused
+            with a ``TypeError`` that names it.
 
         Returns
         -------
@@ -91,6 +99,7 @@ class BaseAugmenter(BaseOverSampler):
             Labels; a synthetic sample has the label of the original it was
             made from.
         """
+        self._check_no_params("fit_resample", params)
         arrays_transformer = ArraysTransformer(X, y)
         X_2d, y_checked, binarize_y, sample_shape, rng = self._fit(X, y)
         X_res, y_res = self._fit_resample(X_2d, y_checked, random_state=rng)
@@ -100,6 +109,13 @@ class BaseAugmenter(BaseOverSampler):
         if binarize_y:
             y_res = label_binarize(y_res, classes=np.unique(y_checked))
         return arrays_transformer.transform(X_res, y_res)
+
+    def _check_no_params(self, method: str, params: dict) -> None:
+        if params:
+            raise TypeError(
+                f"{type(self).__name__}.{method} takes no parameters besides X and y; got "
+                f"{sorted(params)}."
+            )
 
     def _fit(self, X, y):
         if y is None:
