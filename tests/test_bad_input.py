@@ -5,8 +5,7 @@ and the estimator's parameters compared with copies taken before the call.
 Loaders and the command line: the error and its message, then the data folder
 compared with a snapshot. Inputs that are accepted (integer, boolean, float16
 and object arrays, one-sample classes, ...) are tested to work instead.
-VAEAugmenter's cases live in test_augmenters.py, the VAE's parameter checks in
-test_vae.py.
+The VAE's parameter checks live in test_vae.py.
 """
 
 import copy
@@ -27,6 +26,9 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import FAST
+from sklearn.decomposition import PCA
+from sklearn.frozen import FrozenEstimator
+from sklearn.utils._param_validation import InvalidParameterError
 
 from vaeaug import VAE, AffineJitterAugmenter, LatentAugmenter, VAEAugmenter
 from vaeaug._input import resolve_image_shape
@@ -298,6 +300,140 @@ def test_estimator_refuses_bad_input_clearly_and_changes_nothing(estimator, X, y
     _assert_unchanged(X, X_before)
     _assert_unchanged(y, y_before)
     assert joblib.hash(estimator.get_params()) == params_before
+
+
+@pytest.fixture(scope="module")
+def fitted_vae():
+    """A VAE fitted on 6 flat 4x4 images."""
+    return VAE(**TINY, image_shape=(4, 4), random_state=0).fit(IMAGES)
+
+
+# Each case: (make the augmenter from a fitted 4x4 VAE, X, y, expected error).
+VAE_AUGMENTER_CASES = [
+    pytest.param(
+        lambda vae: VAEAugmenter(vae=PCA(2)),
+        IMAGES,
+        Y6,
+        (InvalidParameterError, r"The 'vae' parameter of VAEAugmenter must be an instance of"),
+        id="vae-is-a-pca",
+    ),
+    pytest.param(
+        lambda vae: VAEAugmenter(vae=FrozenEstimator(PCA(2).fit(IMAGES))),
+        IMAGES,
+        Y6,
+        (TypeError, r"vae=FrozenEstimator\(\.\.\.\) must wrap a fitted vaeaug VAE; it wraps PCA"),
+        id="vae-frozen-pca",
+    ),
+    pytest.param(
+        lambda vae: VAEAugmenter(vae=FrozenEstimator(VAE(**TINY))),
+        IMAGES,
+        Y6,
+        r"wraps a VAE that is not fitted\. Fit it first .* without FrozenEstimator",
+        id="vae-frozen-unfitted",
+    ),
+    pytest.param(
+        lambda vae: VAEAugmenter(vae=FrozenEstimator(vae)),
+        X6,
+        Y6,
+        r"X has 3 values per sample but the frozen vae was fitted on 16",
+        id="vae-frozen-other-width",
+    ),
+    pytest.param(
+        lambda vae: VAEAugmenter(vae=VAE(latent_dim=0)),
+        IMAGES,
+        Y6,
+        (InvalidParameterError, r"The 'latent_dim' parameter of VAE must be"),
+        id="vae-nested-parameter",
+    ),
+    pytest.param(
+        lambda vae: VAEAugmenter(vae=VAE(**TINY, image_shape=(3, 3))),
+        IMAGES,
+        Y6,
+        r"image_shape=\(3, 3\) holds 9 values but X has 16 features per sample",
+        id="vae-image-shape-size",
+    ),
+    pytest.param(
+        lambda vae: VAEAugmenter(vae=VAE(**TINY, architecture="dense"), max_rotation=5),
+        X6,
+        Y6,
+        r"max_rotation=5 jitter images, but the VAE treats X as a table",
+        id="vae-jitter-of-a-table",
+    ),
+    pytest.param(
+        lambda vae: VAEAugmenter(vae=FrozenEstimator(vae), decoding="sharp"),
+        IMAGES,
+        Y6,
+        (InvalidParameterError, "'decoding' parameter"),
+        id="vae-decoding",
+    ),
+    pytest.param(
+        lambda vae: VAEAugmenter(vae=FrozenEstimator(vae), max_rotation=270),
+        IMAGES,
+        Y6,
+        (InvalidParameterError, "'max_rotation' parameter"),
+        id="vae-max-rotation",
+    ),
+    pytest.param(
+        lambda vae: VAEAugmenter(vae=FrozenEstimator(vae)),
+        np.array([["a"] * 16] * 6, dtype=object),
+        Y6,
+        r"X must hold real numbers .* holding 'a'",
+        id="vae-augmenter-object-strings",
+    ),
+    pytest.param(
+        lambda vae: VAEAugmenter(vae=FrozenEstimator(vae)),
+        np.where(np.eye(6, 16) > 0, np.nan, IMAGES),
+        Y6,
+        "Input X contains NaN",
+        id="vae-augmenter-nan",
+    ),
+    pytest.param(
+        lambda vae: VAEAugmenter(vae=FrozenEstimator(vae)),
+        IMAGES.reshape(6, 1, 1, 4, 4),
+        Y6,
+        r"X must have 2 dimensions .* got 5",
+        id="vae-augmenter-5d",
+    ),
+    pytest.param(
+        lambda vae: VAEAugmenter(vae=FrozenEstimator(vae)),
+        IMAGES,
+        np.zeros(6),
+        r"needs to have more than 1 class",
+        id="vae-augmenter-one-class",
+    ),
+    pytest.param(
+        lambda vae: VAEAugmenter(vae=FrozenEstimator(vae), sampling_strategy={0: 1, 1: 3}),
+        IMAGES,
+        Y6,
+        r"sampling_strategy=\{0: 1, 1: 3\} does not suit y",
+        id="vae-augmenter-strategy-fewer-than-present",
+    ),
+    pytest.param(
+        lambda vae: VAEAugmenter(vae=FrozenEstimator(vae)),
+        IMAGES,
+        Y6[:4],
+        r"inconsistent numbers of samples",
+        id="vae-augmenter-y-too-short",
+    ),
+]
+
+
+@pytest.mark.parametrize("make, X, y, match", VAE_AUGMENTER_CASES)
+def test_vae_augmenter_refuses_bad_input_clearly_and_changes_nothing(fitted_vae, make, X, y, match):
+    test_estimator_refuses_bad_input_clearly_and_changes_nothing(make(fitted_vae), X, y, match)
+
+
+@pytest.mark.parametrize("method", ["noise", "interpolation", "extrapolation"])
+def test_vae_augmenter_with_a_single_sample_class(fitted_vae, method):
+    y = np.array([0, 0, 0, 0, 0, 1])
+    sampler = VAEAugmenter(FrozenEstimator(fitted_vae), method=method, random_state=0)
+    if method == "noise":
+        _, y_res = sampler.fit_resample(IMAGES, y)
+        assert np.sum(y_res == 1) == 4
+    else:
+        with pytest.warns(UserWarning, match=r"Classes \[1\] have a single sample"):
+            _, y_res = sampler.fit_resample(IMAGES, y)
+        assert np.sum(y_res == 1) == 1 and np.sum(y_res == 0) == 20
 
 
 def test_vae_transform_refuses_what_fit_refuses():
