@@ -2,7 +2,7 @@ import warnings
 
 import numpy as np
 import pytest
-from conftest import FAST
+from conftest import FAST, assert_global_random_states_are, global_random_states
 from sklearn.base import clone
 from sklearn.decomposition import PCA
 from sklearn.frozen import FrozenEstimator
@@ -513,3 +513,26 @@ def test_extra_fit_parameters_are_refused_by_name(blobs):
         LatentAugmenter().fit_resample(X, y, sample_weight=np.ones(len(y)))
     with pytest.raises(TypeError, match=r"LatentAugmenter.fit takes no parameters.*\['weights'\]"):
         LatentAugmenter().fit(X, y, weights=None)
+
+
+def test_two_fits_in_two_threads_match_one_fit_alone(digits):
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    X, y = digits
+    X = X[:120].reshape(-1, 8, 8)  # declared images: decoded, then jittered
+    y = y[:120]
+
+    def augment(barrier=None):
+        if barrier is not None:
+            barrier.wait()
+        return VAEAugmenter(VAE(**FAST), random_state=3).fit_resample(X, y)[0]
+
+    alone = augment()
+    states = global_random_states()
+    barrier = threading.Barrier(2)
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(augment, [barrier, barrier]))
+    for result in results:
+        np.testing.assert_array_equal(result, alone)
+    assert_global_random_states_are(states)
