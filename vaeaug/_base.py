@@ -45,6 +45,7 @@ class BaseAugmenter(BaseOverSampler):
     _parameter_constraints: dict = {
         "n_per_sample": [Interval(Integral, 1, None, closed="left")],
         "sampling_strategy": [None, *BaseOverSampler._parameter_constraints["sampling_strategy"]],
+        "unlabelled_label": [None, Integral, str],
         "random_state": ["random_state"],
     }
 
@@ -125,9 +126,15 @@ class BaseAugmenter(BaseOverSampler):
         check_classification_targets(y)
         X_2d, sample_shape = flatten_samples(X)
         X_2d, y, binarize_y = self._check_X_y(X_2d, y, accept_sparse=False)
+        y_labelled = y[self._labelled(y)]
+        if len(y_labelled) == 0:
+            raise ValueError(
+                f"y holds no labelled sample: every label is unlabelled_label="
+                f"{self.unlabelled_label!r}."
+            )
         if self.sampling_strategy is None:
-            classes, counts = np.unique(y, return_counts=True)
-            check_sampling_strategy("auto", y, self._sampling_type)  # rejects one class
+            classes, counts = np.unique(y_labelled, return_counts=True)
+            check_sampling_strategy("auto", y_labelled, self._sampling_type)  # one class
             self.sampling_strategy_ = {
                 label: int(count) * self.n_per_sample
                 for label, count in zip(classes, counts, strict=True)
@@ -135,7 +142,9 @@ class BaseAugmenter(BaseOverSampler):
         else:
             self._warn_if_n_per_sample_is_ignored()
             try:
-                strategy = check_sampling_strategy(self.sampling_strategy, y, self._sampling_type)
+                strategy = check_sampling_strategy(
+                    self.sampling_strategy, y_labelled, self._sampling_type
+                )
             except ValueError as error:
                 raise ValueError(
                     f"sampling_strategy={self.sampling_strategy!r} does not suit y: {error}"
@@ -144,6 +153,12 @@ class BaseAugmenter(BaseOverSampler):
         rng = check_random_state(self.random_state)
         self._fit_generator(X_2d, y, sample_shape, rng)
         return X_2d, y, binarize_y, sample_shape, rng
+
+    def _labelled(self, y: np.ndarray) -> np.ndarray:
+        """Mask of the labelled rows: those whose label is not ``unlabelled_label``."""
+        if self.unlabelled_label is None:
+            return np.ones(len(y), dtype=bool)
+        return np.asarray(y != self.unlabelled_label, dtype=bool)
 
     def _warn_if_n_per_sample_is_ignored(self):
         default = inspect.signature(type(self)).parameters["n_per_sample"].default
@@ -156,26 +171,29 @@ class BaseAugmenter(BaseOverSampler):
             )
 
     def _fit_resample(self, X, y, random_state):
-        """Make the synthetic samples and append them to the originals."""
-        counts = spread_counts(y, self.sampling_strategy_, random_state)
+        """Make the synthetic samples and append them to the labelled originals."""
+        labelled = np.flatnonzero(self._labelled(y))
+        counts = np.zeros(len(y), dtype=np.intp)  # unlabelled rows make no samples
+        counts[labelled] = spread_counts(y[labelled], self.sampling_strategy_, random_state)
         # float16 overflows in sums (a standard deviation, a distance): generate in float32.
         X_work = X.astype(np.float32) if X.dtype == np.float16 else X
         base, partner, chunks = self._make_samples(X_work, y, counts, random_state)
-        X_res = np.empty((len(X) + len(base), X.shape[1]), dtype=X.dtype)
-        X_res[: len(X)] = X
-        filled = len(X)
+        n_kept = len(labelled)
+        X_res = np.empty((n_kept + len(base), X.shape[1]), dtype=X.dtype)
+        X_res[:n_kept] = X[labelled]
+        filled = n_kept
         for chunk in chunks:
             chunk = chunk.reshape(len(chunk), X.shape[1])
             X_res[filled : filled + len(chunk)] = _cast_like(chunk, X)
             filled += len(chunk)
         if filled != len(X_res):  # would leave uninitialised rows
             raise RuntimeError(
-                f"{type(self).__name__} made {filled - len(X)} samples, not {len(base)}."
+                f"{type(self).__name__} made {filled - n_kept} samples, not {len(base)}."
             )
-        self.sample_indices_ = np.concatenate([np.arange(len(X)), base])
-        self.neighbor_indices_ = np.concatenate([np.full(len(X), -1), partner])
-        self.synthetic_mask_ = np.arange(len(self.sample_indices_)) >= len(X)
-        return X_res, np.concatenate([y, y[base]])
+        self.sample_indices_ = np.concatenate([labelled, base])
+        self.neighbor_indices_ = np.concatenate([np.full(n_kept, -1), partner])
+        self.synthetic_mask_ = np.arange(len(self.sample_indices_)) >= n_kept
+        return X_res, y[self.sample_indices_]
 
     def _fit_generator(self, X, y, sample_shape, random_state):
         pass

@@ -114,6 +114,35 @@ def find_neighbors(Z: np.ndarray, groups: np.ndarray, nn_estimator) -> np.ndarra
     return neighbors
 
 
+def find_neighbors_among(Z_query: np.ndarray, Z_candidates: np.ndarray, nn_estimator) -> np.ndarray:
+    """Nearest neighbours of each query row among other rows, the candidates.
+
+    Parameters
+    ----------
+    Z_query : ndarray of shape (n, d)
+        Points whose neighbours are sought.
+    Z_candidates : ndarray of shape (m, d)
+        Points to choose the neighbours from (none of them a query).
+    nn_estimator : estimator with ``fit`` and ``kneighbors``
+        As for :func:`find_neighbors`: ``k = n_neighbors - 1`` neighbours are
+        returned, the same number as within a set. It is cloned.
+
+    Returns
+    -------
+    neighbors : ndarray of shape (n, k)
+        Row indices into ``Z_candidates``, nearest first; with ``m < k``
+        candidates the last ``k - m`` entries are ``-1``.
+    """
+    k = nn_estimator.n_neighbors - 1
+    neighbors = np.full((len(Z_query), k), -1, dtype=np.intp)
+    n_found = min(k, len(Z_candidates))
+    if n_found and len(Z_query):
+        nn = clone(nn_estimator).fit(Z_candidates)
+        found = nn.kneighbors(Z_query, n_neighbors=n_found, return_distance=False)
+        neighbors[:, :n_found] = found
+    return neighbors
+
+
 def pair_with_neighbors(neighbors: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Expand per-row counts into (base, neighbour) index pairs.
 

@@ -256,6 +256,7 @@ class AffineJitterAugmenter(BaseAugmenter):
         image_shape: tuple[int, ...] | None = None,
         n_per_sample: int = 3,
         sampling_strategy=None,
+        unlabelled_label: int | str | None = None,
         random_state=None,
     ):
         self.max_rotation = max_rotation
@@ -263,6 +264,7 @@ class AffineJitterAugmenter(BaseAugmenter):
         self.image_shape = image_shape
         self.n_per_sample = n_per_sample
         self.sampling_strategy = sampling_strategy
+        self.unlabelled_label = unlabelled_label
         self.random_state = random_state
 
     def _fit_generator(self, X, y, sample_shape, random_state):
