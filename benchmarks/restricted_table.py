@@ -5,9 +5,11 @@ the paper's MLP), the baselines and the competing augmenters, exactly as
 ``vaeaug reproduce mnist-restricted --seeds 0`` runs them. Every VAE is
 trained unless ``--cache-dir`` names a cache that already holds it; an empty
 cache directory is filled, so later runs (other draws, ``mnist-full``) reuse
-the VAEs. Prints the wall time of each stage and in all.
+the VAEs. Prints the wall time of each stage and in all. The cache holds
+pickles, which run code when loaded: keep it in a private folder, never in a
+shared one such as /tmp, and never use a cache from an untrusted source.
 
-    python benchmarks/restricted_table.py --cache-dir /tmp/vaeaug-cache
+    python benchmarks/restricted_table.py --cache-dir ~/.cache/vaeaug
 """
 
 from __future__ import annotations
@@ -23,7 +25,12 @@ from vaeaug.experiments.report import markdown_table, timing_table
 def main() -> None:
     args = parser(__doc__.splitlines()[0])
     args.add_argument("--seed", type=int, default=0)
-    args.add_argument("--cache-dir", default=None, help="joblib cache of trained VAEs")
+    args.add_argument(
+        "--cache-dir",
+        default=None,
+        help="joblib cache of trained VAEs, in a private folder such as ~/.cache/vaeaug "
+        "(it holds pickles: never a shared folder like /tmp, never an untrusted cache)",
+    )
     args = args.parse_args()
     print(describe_machine())
     started = time.perf_counter()

@@ -37,3 +37,16 @@ def training_jitter_calls(monkeypatch):
 
     monkeypatch.setattr("vaeaug.vae.random_jitter", spy)
     return calls
+
+
+def global_random_states():
+    """torch's and numpy's global random states, to check that a fit leaves them alone."""
+    return torch.random.get_rng_state(), np.random.get_state()  # noqa: NPY002
+
+
+def assert_global_random_states_are(states):
+    torch_state, (name, keys, *position) = states
+    assert torch.equal(torch.random.get_rng_state(), torch_state)
+    now_name, now_keys, *now_position = np.random.get_state()  # noqa: NPY002
+    assert now_name == name and now_position == position
+    np.testing.assert_array_equal(now_keys, keys)

@@ -2,7 +2,7 @@ import warnings
 
 import numpy as np
 import pytest
-from conftest import FAST
+from conftest import FAST, assert_global_random_states_are, global_random_states
 from sklearn.base import clone
 from sklearn.decomposition import PCA
 from sklearn.frozen import FrozenEstimator
@@ -235,15 +235,20 @@ def test_training_jitter_reaches_the_vae_and_is_off_by_default(digits, training_
     VAEAugmenter(VAE(**FAST), random_state=0).fit(X, y)
     assert training_jitter_calls == []
     jittered = dict(train_max_rotation="auto", train_max_shift="auto")
-    augmenter = VAEAugmenter(VAE(**FAST, **jittered), random_state=0).fit(X, y)
+    augmenter = VAEAugmenter(VAE(**FAST, **jittered), random_state=0).fit(X.reshape(-1, 8, 8), y)
     assert {(rot, shift) for _, rot, shift in training_jitter_calls} == {(10.0, round(8 / 14, 6))}
     assert augmenter.vae_.get_params()["train_max_rotation"] == "auto"
 
 
 def test_default_jitter_is_for_images_only(digits):
     X, y = digits
-    images = VAEAugmenter(VAE(**FAST), random_state=0).fit(X, y)
+    images = VAEAugmenter(VAE(**FAST, image_shape=(8, 8)), random_state=0).fit(X, y)
     assert (images.max_rotation_, images.max_shift_) == (10.0, pytest.approx(2 * 8 / 28))
+    # Images inferred from the width of flat rows are not jittered unless asked to.
+    inferred = VAEAugmenter(VAE(**FAST), random_state=0).fit(X, y)
+    assert (inferred.max_rotation_, inferred.max_shift_) == (0.0, 0.0)
+    asked = VAEAugmenter(VAE(**FAST), max_rotation=5, max_shift=1, random_state=0).fit(X, y)
+    assert (asked.max_rotation_, asked.max_shift_) == (5.0, 1.0)
     X_28 = np.repeat(X.reshape(-1, 8, 8), 4, axis=1).repeat(4, axis=2)[:, :28, :28]
     mnist_sized = VAEAugmenter(VAE(**FAST), random_state=0).fit(X_28, y)
     assert (mnist_sized.max_rotation_, mnist_sized.max_shift_) == (10.0, 2.0)
@@ -500,3 +505,34 @@ def test_parameter_validation_can_be_skipped_like_scikit_learns(digits):
             VAE(**{**FAST, "latent_dim": "two"}).fit(digits[0])
     with pytest.raises(ValueError, match="'latent_dim' parameter"):
         VAE(**{**FAST, "latent_dim": "two"}).fit(digits[0])
+
+
+def test_extra_fit_parameters_are_refused_by_name(blobs):
+    X, y = blobs
+    with pytest.raises(TypeError, match=r"fit_resample takes no parameters.*\['sample_weight'\]"):
+        LatentAugmenter().fit_resample(X, y, sample_weight=np.ones(len(y)))
+    with pytest.raises(TypeError, match=r"LatentAugmenter.fit takes no parameters.*\['weights'\]"):
+        LatentAugmenter().fit(X, y, weights=None)
+
+
+def test_two_fits_in_two_threads_match_one_fit_alone(digits):
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    X, y = digits
+    X = X[:120].reshape(-1, 8, 8)  # declared images: decoded, then jittered
+    y = y[:120]
+
+    def augment(barrier=None):
+        if barrier is not None:
+            barrier.wait()
+        return VAEAugmenter(VAE(**FAST), random_state=3).fit_resample(X, y)[0]
+
+    alone = augment()
+    states = global_random_states()
+    barrier = threading.Barrier(2)
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(augment, [barrier, barrier]))
+    for result in results:
+        np.testing.assert_array_equal(result, alone)
+    assert_global_random_states_are(states)

@@ -4,6 +4,8 @@ import gzip
 import hashlib
 import io
 import json
+import os
+import tempfile
 import urllib.error
 import urllib.request
 import zipfile
@@ -25,11 +27,15 @@ from vaeaug.datasets.mnist import _read_idx
 from vaeaug.datasets.ujipen import _read_ujipen_v1, _read_ujipen_v2
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+#: The real datasets: $VAEAUG_DATA, else ``shared/data`` beside the repository.
 SHARED_DATA = next(
     (
         path
-        for path in (Path("/work/shared/data"), REPO_ROOT.parent / "shared" / "data")
-        if path.is_dir()
+        for path in (
+            Path(os.environ["VAEAUG_DATA"]) if os.environ.get("VAEAUG_DATA") else None,
+            REPO_ROOT.parent / "shared" / "data",
+        )
+        if path is not None and path.is_dir()
     ),
     None,
 )
@@ -123,6 +129,38 @@ def test_interrupted_download_leaves_no_file(served, tmp_path):
         fetch_files(tmp_path, [REMOTE])
     assert all(url in str(error.value) for url in REMOTE.urls)
     assert "connection reset" in str(error.value)
+    assert list(tmp_path.iterdir()) == []
+
+
+class _StoppedByTheUser(io.BytesIO):
+    """A response during which the user presses Ctrl-C."""
+
+    def read(self, size=-1):
+        if self.tell():
+            raise KeyboardInterrupt
+        return super().read(100)
+
+
+def test_download_stopped_by_the_user_leaves_no_file(served, tmp_path):
+    responses, requested = served
+    responses[REMOTE.urls[0]] = lambda: _StoppedByTheUser(PAYLOAD)
+    with pytest.raises(KeyboardInterrupt):
+        fetch_files(tmp_path / "cache", [REMOTE])
+    assert list((tmp_path / "cache").iterdir()) == []
+    assert requested == [REMOTE.urls[0]]  # not taken for a bad mirror
+
+
+def test_unwritable_folder_stops_the_download_at_once(served, tmp_path, monkeypatch):
+    responses, requested = served
+    responses.update({url: PAYLOAD for url in REMOTE.urls})
+
+    def refuse(*args, dir=None, **kwargs):
+        raise PermissionError(13, "Permission denied", str(dir))
+
+    monkeypatch.setattr(tempfile, "mkstemp", refuse)
+    with pytest.raises(PermissionError, match="Permission denied"):
+        fetch_files(tmp_path, [REMOTE])
+    assert requested == [REMOTE.urls[0]]  # the folder, not the mirror, is at fault
     assert list(tmp_path.iterdir()) == []
 
 

@@ -190,3 +190,21 @@ def test_vae_seed_shares_one_vae_across_repetitions(tmp_path):
             **QUICK,
         )
     assert fitted == [5]  # trained once, with the shared seed
+
+
+def test_recipes_that_search_the_pool_get_the_unlabelled_images():
+    data = PROTOCOLS["digits"].load(None, 0)
+    pool = data.pool()
+    assert len(pool) == len(data.X_unlabelled) - len(data.X_train)
+    labelled = {row.tobytes() for row in data.X_train}
+    assert not any(row.tobytes() in labelled for row in pool)
+    rows = run_protocol(
+        PROTOCOLS["digits"],
+        methods=[],
+        competitors=[],
+        recipes=[{"neighbor_search": "unlabelled", "n_per_sample": 2}],
+        log=lambda _: None,
+        **QUICK,
+    )
+    (row,) = [r for r in rows if r["augmenter"] != "none"]
+    assert row["n_train"] == 100 * 3  # the labelled images and theirs, no pool image

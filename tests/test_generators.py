@@ -3,6 +3,7 @@ import pytest
 from sklearn.neighbors import NearestNeighbors
 
 from vaeaug.generators import (
+    _as_float,
     add_noise,
     extrapolate,
     find_neighbors,
@@ -35,6 +36,29 @@ def test_noise_is_reproducible():
     a = add_noise(z, scale=np.ones(2), alpha=1.0, random_state=np.random.RandomState(3))
     b = add_noise(z, scale=np.ones(2), alpha=1.0, random_state=np.random.RandomState(3))
     np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.int8, np.int64, bool, np.float16])
+def test_generators_compute_integers_and_float16_in_float64(dtype):
+    z = np.array([[10, 0], [14, 1]]).astype(dtype)
+    z_nb = np.array([[12, 1], [10, 0]]).astype(dtype)
+    for generator in (interpolate, extrapolate):
+        out = generator(z, z_nb, alpha=0.5)
+        expected = generator(z.astype(float), z_nb.astype(float), alpha=0.5)
+        assert out.dtype == np.float64
+        np.testing.assert_array_equal(out, expected)  # uint8 gave 139 for 14 -> 10
+    noisy = add_noise(z, scale=np.ones(2), alpha=1.0, random_state=np.random.RandomState(0))
+    reference = add_noise(
+        z.astype(float), scale=np.ones(2), alpha=1.0, random_state=np.random.RandomState(0)
+    )
+    assert noisy.dtype == np.float64
+    np.testing.assert_array_equal(noisy, reference)  # not truncated to integers
+
+
+def test_float32_stays_float32():
+    z = np.ones((2, 3), dtype=np.float32)
+    assert _as_float(z) is z
+    assert interpolate(z, z, alpha=0.5).dtype == np.float32
 
 
 def test_find_neighbors_within_groups_nearest_first():

@@ -5,7 +5,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 import torch
-from conftest import FAST
+from conftest import FAST, assert_global_random_states_are, global_random_states
 
 from vaeaug import VAE
 from vaeaug.callbacks import Callback
@@ -86,25 +86,13 @@ def test_float32_stays_float32(digits):
     assert vae.inverse_transform(Z).dtype == np.float32
 
 
-def _global_random_states():
-    return torch.random.get_rng_state(), np.random.get_state()  # noqa: NPY002
-
-
-def _assert_global_random_states_are(states):
-    torch_state, (name, keys, *position) = states
-    assert torch.equal(torch.random.get_rng_state(), torch_state)
-    now_name, now_keys, *now_position = np.random.get_state()  # noqa: NPY002
-    assert now_name == name and now_position == position
-    np.testing.assert_array_equal(now_keys, keys)
-
-
 #: Training jitter too, so that every source of randomness is drawn from.
 SEEDED = dict(FAST, train_max_rotation="auto", train_max_shift="auto")
 
 
 def test_same_random_state_same_model_and_global_state_untouched(digits):
     X = digits[0][:150]
-    states = _global_random_states()
+    states = global_random_states()
     a = VAE(**SEEDED, random_state=3).fit(X)
     b = VAE(**SEEDED, random_state=3).fit(X)
     c = VAE(**SEEDED, random_state=4).fit(X)
@@ -113,10 +101,10 @@ def test_same_random_state_same_model_and_global_state_untouched(digits):
     np.testing.assert_array_equal(a.transform(X), b.transform(X))
     assert [r["train_loss"] for r in a.history_] == [r["train_loss"] for r in b.history_]
     assert not np.allclose(a.transform(X), c.transform(X))
-    _assert_global_random_states_are(states)
+    assert_global_random_states_are(states)
     with ThreadPoolExecutor(max_workers=1) as pool:
         pool.submit(VAE(**SEEDED, random_state=3).fit, X).result()
-    _assert_global_random_states_are(states)
+    assert_global_random_states_are(states)
 
 
 def test_concurrent_fits_with_one_seed_match_a_fit_alone(digits):
@@ -199,7 +187,7 @@ def test_unpickles_on_a_machine_without_cuda(digits, monkeypatch):
         ({"architecture": "conv"}, np.ones((5, 10)), "10 features, which is not a square"),
         ({"image_shape": (3, 3)}, np.ones((5, 10)), r"image_shape=\(3, 3\) holds 9 values"),
         ({"image_shape": (0, 3)}, np.ones((5, 10)), "positive integers"),
-        ({}, -np.ones((5, 64)), "non-negative pixel values"),
+        ({"architecture": "conv"}, -np.ones((5, 64)), "non-negative pixel values"),
         ({}, np.full((5, 4), np.nan), "NaN"),
         ({}, np.full((5, 4), np.inf), "infinity"),
         ({}, np.ones((0, 4)), "0 sample"),
@@ -237,10 +225,13 @@ def test_kl_weight_scales_the_kl_in_the_objective(digits):
 
 def test_training_jitter_is_drawn_within_the_resolved_bounds(digits, training_jitter_calls):
     calls = training_jitter_calls
-    VAE(**FAST, train_max_rotation="auto", train_max_shift="auto", random_state=0).fit(digits[0])
+    jittered = dict(train_max_rotation="auto", train_max_shift="auto", random_state=0)
+    VAE(**FAST, **jittered).fit(digits[0].reshape(-1, 8, 8))
     assert calls and all(shape[1:] == (1, 8, 8) for shape, _, _ in calls)
     assert {(rotation, shift) for _, rotation, shift in calls} == {(10.0, round(8 / 14, 6))}
     calls.clear()
+    VAE(**FAST, **jittered).fit(digits[0])  # images inferred from the width: not by default
+    assert calls == []
     VAE(**FAST, random_state=0).fit(digits[0])  # off by default
     VAE(**FAST, architecture="dense", train_max_rotation="auto", random_state=0).fit(digits[0])
     assert calls == []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Iterator
 from numbers import Integral
 
 import numpy as np
@@ -15,6 +17,7 @@ from sklearn.utils._param_validation import Interval
 from sklearn.utils.multiclass import check_classification_targets
 
 from ._input import flatten_samples
+from ._warnings import warn
 from .generators import spread_counts
 
 
@@ -42,11 +45,13 @@ class BaseAugmenter(BaseOverSampler):
     _parameter_constraints: dict = {
         "n_per_sample": [Interval(Integral, 1, None, closed="left")],
         "sampling_strategy": [None, *BaseOverSampler._parameter_constraints["sampling_strategy"]],
+        "unlabelled_label": [None, Integral, str],
         "random_state": ["random_state"],
     }
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
+    # False: the VAE and the neighbours estimator are nested estimators to validate.
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y, **params):
         """Validate the data and fit the generator, without generating samples.
 
         Parameters
@@ -56,17 +61,21 @@ class BaseAugmenter(BaseOverSampler):
             Samples.
         y : array-like of shape (n_samples,)
             Class labels.
+        **params : dict
+            Accepted for imbalanced-learn's sampler API; these samplers use no
+            extra parameters, so any is refused with a ``TypeError``.
 
         Returns
         -------
         self : object
             The fitted sampler.
         """
+        self._check_no_params("fit", params)
         self._fit(X, y)
         return self
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit_resample(self, X, y):
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit_resample(self, X, y, **params):
         """Fit, then return the originals followed by the synthetic samples.
 
         Parameters
@@ -76,6 +85,10 @@ class BaseAugmenter(BaseOverSampler):
             Samples; not modified.
         y : array-like of shape (n_samples,)
             Class labels; not modified.
+        **params : dict
+            Accepted for imbalanced-learn's sampler API (e.g. parameters a
+            pipeline passes on); these samplers use none, so any is refused
+            with a ``TypeError`` that names it.
 
         Returns
         -------
@@ -87,53 +100,100 @@ class BaseAugmenter(BaseOverSampler):
             Labels; a synthetic sample has the label of the original it was
             made from.
         """
+        self._check_no_params("fit_resample", params)
         arrays_transformer = ArraysTransformer(X, y)
         X_2d, y_checked, binarize_y, sample_shape, rng = self._fit(X, y)
         X_res, y_res = self._fit_resample(X_2d, y_checked, random_state=rng)
+        _round_integer_columns(X_res[len(X_2d) :], getattr(X, "dtypes", None))
         if sample_shape is not None:
             X_res = X_res.reshape(len(X_res), *sample_shape)
         if binarize_y:
             y_res = label_binarize(y_res, classes=np.unique(y_checked))
         return arrays_transformer.transform(X_res, y_res)
 
+    def _check_no_params(self, method: str, params: dict) -> None:
+        if params:
+            raise TypeError(
+                f"{type(self).__name__}.{method} takes no parameters besides X and y; got "
+                f"{sorted(params)}."
+            )
+
     def _fit(self, X, y):
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y is None."
+            )
         check_classification_targets(y)
         X_2d, sample_shape = flatten_samples(X)
         X_2d, y, binarize_y = self._check_X_y(X_2d, y, accept_sparse=False)
+        y_labelled = y[self._labelled(y)]
+        if len(y_labelled) == 0:
+            raise ValueError(
+                f"y holds no labelled sample: every label is unlabelled_label="
+                f"{self.unlabelled_label!r}."
+            )
         if self.sampling_strategy is None:
-            classes, counts = np.unique(y, return_counts=True)
-            check_sampling_strategy("auto", y, self._sampling_type)  # rejects one class
+            classes, counts = np.unique(y_labelled, return_counts=True)
+            check_sampling_strategy("auto", y_labelled, self._sampling_type)  # one class
             self.sampling_strategy_ = {
                 label: int(count) * self.n_per_sample
                 for label, count in zip(classes, counts, strict=True)
             }
         else:
-            self.sampling_strategy_ = dict(
-                check_sampling_strategy(self.sampling_strategy, y, self._sampling_type)
-            )
+            self._warn_if_n_per_sample_is_ignored()
+            try:
+                strategy = check_sampling_strategy(
+                    self.sampling_strategy, y_labelled, self._sampling_type
+                )
+            except ValueError as error:
+                raise ValueError(
+                    f"sampling_strategy={self.sampling_strategy!r} does not suit y: {error}"
+                ) from error
+            self.sampling_strategy_ = dict(strategy)
         rng = check_random_state(self.random_state)
         self._fit_generator(X_2d, y, sample_shape, rng)
         return X_2d, y, binarize_y, sample_shape, rng
 
+    def _labelled(self, y: np.ndarray) -> np.ndarray:
+        """Mask of the labelled rows: those whose label is not ``unlabelled_label``."""
+        if self.unlabelled_label is None:
+            return np.ones(len(y), dtype=bool)
+        return np.asarray(y != self.unlabelled_label, dtype=bool)
+
+    def _warn_if_n_per_sample_is_ignored(self):
+        default = inspect.signature(type(self)).parameters["n_per_sample"].default
+        if self.n_per_sample != default:
+            warn(
+                f"n_per_sample={self.n_per_sample} is not used: sampling_strategy="
+                f"{self.sampling_strategy!r} sets the number of new samples of each class. "
+                f"Leave n_per_sample at {default}, or set sampling_strategy=None to make "
+                "n_per_sample new samples from each original."
+            )
+
     def _fit_resample(self, X, y, random_state):
-        """Make the synthetic samples and append them to the originals."""
-        counts = spread_counts(y, self.sampling_strategy_, random_state)
-        base, partner, chunks = self._make_samples(X, y, counts, random_state)
-        X_res = np.empty((len(X) + len(base), X.shape[1]), dtype=X.dtype)
-        X_res[: len(X)] = X
-        filled = len(X)
+        """Make the synthetic samples and append them to the labelled originals."""
+        labelled = np.flatnonzero(self._labelled(y))
+        counts = np.zeros(len(y), dtype=np.intp)  # unlabelled rows make no samples
+        counts[labelled] = spread_counts(y[labelled], self.sampling_strategy_, random_state)
+        # float16 overflows in sums (a standard deviation, a distance): generate in float32.
+        X_work = X.astype(np.float32) if X.dtype == np.float16 else X
+        base, partner, chunks = self._make_samples(X_work, y, counts, random_state)
+        n_kept = len(labelled)
+        X_res = np.empty((n_kept + len(base), X.shape[1]), dtype=X.dtype)
+        X_res[:n_kept] = X[labelled]
+        filled = n_kept
         for chunk in chunks:
             chunk = chunk.reshape(len(chunk), X.shape[1])
             X_res[filled : filled + len(chunk)] = _cast_like(chunk, X)
             filled += len(chunk)
         if filled != len(X_res):  # would leave uninitialised rows
             raise RuntimeError(
-                f"{type(self).__name__} made {filled - len(X)} samples, not {len(base)}."
+                f"{type(self).__name__} made {filled - n_kept} samples, not {len(base)}."
             )
-        self.sample_indices_ = np.concatenate([np.arange(len(X)), base])
-        self.neighbor_indices_ = np.concatenate([np.full(len(X), -1), partner])
-        self.synthetic_mask_ = np.arange(len(self.sample_indices_)) >= len(X)
-        return X_res, np.concatenate([y, y[base]])
+        self.sample_indices_ = np.concatenate([labelled, base])
+        self.neighbor_indices_ = np.concatenate([np.full(n_kept, -1), partner])
+        self.synthetic_mask_ = np.arange(len(self.sample_indices_)) >= n_kept
+        return X_res, y[self.sample_indices_]
 
     def _fit_generator(self, X, y, sample_shape, random_state):
         pass
@@ -145,19 +205,52 @@ class BaseAugmenter(BaseOverSampler):
         return tags
 
 
+def row_batches(n_rows: int, batch_size: int) -> Iterator[slice]:
+    """Slices of at most ``batch_size`` consecutive rows covering ``range(n_rows)``; none for 0."""
+    return (slice(start, start + batch_size) for start in range(0, n_rows, batch_size))
+
+
 def _cast_like(X_new: np.ndarray, X: np.ndarray) -> np.ndarray:
-    """Cast synthetic rows to the dtype of the originals, rounding for integers."""
-    if np.issubdtype(X.dtype, np.integer):
-        info = np.iinfo(X.dtype)
-        X_new = np.clip(np.rint(X_new), info.min, info.max)
+    """Cast synthetic rows to the dtype of the originals, rounding for integers and booleans."""
+    if X.dtype.kind in "iub":
+        X_new = _rounded(X_new, X.dtype)
     return X_new.astype(X.dtype, copy=False)
+
+
+def _rounded(values: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """Round ``values`` to the nearest integers in the range of the integer or bool ``dtype``."""
+    if dtype.kind == "b":
+        low, high = 0, 1
+    else:
+        info = np.iinfo(dtype)
+        low, high = info.min, float(info.max)
+        if high > info.max:  # 64-bit: the float nearest the maximum is out of range
+            high = np.nextafter(high, 0)
+    return np.clip(np.rint(values), low, high)
+
+
+def _round_integer_columns(X_new: np.ndarray, dtypes) -> None:
+    """Round, in place, synthetic values of a data frame's integer and boolean columns.
+
+    A data frame with columns of several dtypes is validated into one float
+    array; casting back to integer columns would truncate, not round.
+    """
+    if dtypes is None or X_new.dtype.kind != "f":
+        return
+    for column, dtype in enumerate(dtypes):
+        dtype = getattr(dtype, "numpy_dtype", dtype)  # pandas' nullable Int64, boolean
+        if isinstance(dtype, np.dtype) and dtype.kind in "iub":
+            X_new[:, column] = _rounded(X_new[:, column], dtype)
 
 
 ATTRIBUTES_DOC = """sampling_strategy_ : dict
         Number of synthetic samples asked for each class.
     sample_indices_ : ndarray of shape (n_samples + n_synthetic,)
-        For each output row, the index of the original it is (first
-        ``n_samples`` rows) or was made from (synthetic rows).
+        For each output row, the index in ``X`` of the original it is (first
+        ``n_samples`` rows) or was made from (synthetic rows), so indices
+        repeat. Unlike the ``sample_indices_`` of imbalanced-learn's
+        under-samplers, which lists the rows of ``X`` that were kept, it has
+        one entry per output row, synthetic rows included.
     neighbor_indices_ : ndarray of shape (n_samples + n_synthetic,)
         For each synthetic row, the index of the neighbour it was paired
         with; ``-1`` for the originals and where no neighbour is used.

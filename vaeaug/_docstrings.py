@@ -9,10 +9,14 @@ T = TypeVar("T")
 
 
 def substitute(**fragments: str) -> Callable[[T], T]:
-    """Class decorator filling ``{name}`` placeholders of the docstring."""
+    """Class decorator filling ``{name}`` placeholders of the docstring.
+
+    Does nothing when docstrings are stripped (``python -OO``).
+    """
 
     def decorate(obj: T) -> T:
-        obj.__doc__ = obj.__doc__.format(**fragments)
+        if obj.__doc__ is not None:
+            obj.__doc__ = obj.__doc__.format(**fragments)
         return obj
 
     return decorate
@@ -42,9 +46,12 @@ default="interpolation"
         neighbour, so ``n_per_sample=3`` with ``k_neighbors=3`` is the paper's
         "one new sample per neighbour".
 
-    neighbor_search : {"class", "all"}, default="class"
+    neighbor_search : {"class", "all", "unlabelled"}, default="class"
         Search neighbours among the samples of the same class (as the
-        feature-space augmentation of DeVries & Taylor) or among all samples.
+        feature-space augmentation of DeVries & Taylor), among all labelled
+        samples, or among the unlabelled rows (see ``unlabelled_label``): each
+        labelled sample then moves towards its nearest unlabelled ones, whose
+        variety the labelled set lacks, and keeps its own label.
         A class with fewer than ``k_neighbors + 1`` samples pairs with the
         neighbours it has; a class with a single sample has none, gets no
         synthetic samples from the neighbour methods, and a warning says so."""
@@ -52,11 +59,21 @@ default="interpolation"
 
 AMOUNT_PARAMETERS = """n_per_sample : int, default=3
         New samples made from each original when ``sampling_strategy`` is
-        ``None``.
+        ``None``. Not used otherwise: a warning says so when it was changed.
 
     sampling_strategy : float, str, dict, callable or None, default=None
         ``None`` augments every class: ``n_per_sample`` new samples for each
         original, also on balanced data. Any other value has the meaning it
         has in imbalanced-learn's over-samplers (``"auto"``, ``"minority"``,
         a ratio, a dict of target counts, a callable) and balances classes;
-        the new samples of a class are shared evenly among its originals."""
+        the new samples of a class are shared evenly among its originals.
+
+    unlabelled_label : int, str or None, default=None
+        The label of unlabelled rows: ``-1`` by scikit-learn's convention for
+        semi-supervised learning (as in
+        :class:`~sklearn.semi_supervised.SelfTrainingClassifier`). Such rows
+        are no class: they make no new samples and are left out of the
+        output, which holds the labelled rows and the synthetic ones; a VAE
+        trains on them too, and ``neighbor_search="unlabelled"`` pairs the
+        labelled rows with them. ``None``: every label is a class (``-1``
+        included)."""

@@ -9,11 +9,10 @@ from imblearn.utils import check_neighbors_object
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.frozen import FrozenEstimator
-from sklearn.utils import gen_batches
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import ATTRIBUTES_DOC, BaseAugmenter
+from ._base import ATTRIBUTES_DOC, BaseAugmenter, row_batches
 from ._cache import fit_with_memory
 from ._docstrings import AMOUNT_PARAMETERS, GENERATION_PARAMETERS, substitute
 from ._warnings import warn
@@ -21,6 +20,7 @@ from .generators import (
     add_noise,
     extrapolate,
     find_neighbors,
+    find_neighbors_among,
     interpolate,
     pair_with_neighbors,
 )
@@ -45,7 +45,7 @@ class BaseLatentAugmenter(BaseAugmenter):
         "method": [StrOptions({"interpolation", "extrapolation", "noise"}), callable],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "k_neighbors": [Interval(Integral, 1, None, closed="left"), HasMethods(["kneighbors"])],
-        "neighbor_search": [StrOptions({"class", "all"})],
+        "neighbor_search": [StrOptions({"class", "all", "unlabelled"})],
     }
 
     def _fit_generator(self, X, y, sample_shape, random_state):
@@ -63,37 +63,66 @@ class BaseLatentAugmenter(BaseAugmenter):
         return base, partner, self._decode(Z_new)
 
     def _move_in_latent_space(self, X, y, counts, random_state):
-        """Return ``(Z, base, partner, Z_new)``: the encoded originals and the new vectors."""
-        Z = self._encode(X)
+        """Return ``(Z, base, partner, Z_new)``: the encoded rows and the new vectors.
+
+        Only the rows that take part are encoded: the labelled ones, and the
+        unlabelled ones too when they are the partners (``neighbor_search=
+        "unlabelled"``); the other rows of ``Z`` are left at zero.
+        """
+        labelled = self._labelled(y)
+        partners = ~labelled if self.neighbor_search == "unlabelled" else labelled
+        if self.method != "noise" and partners is not labelled and not partners.any():
+            raise ValueError(
+                "neighbor_search='unlabelled' pairs labelled samples with unlabelled ones, "
+                f"but y has no row labelled unlabelled_label={self.unlabelled_label!r}."
+            )
+        encoded = labelled | partners if self.method != "noise" else labelled
+        Z_encoded = self._encode(X[encoded])
+        Z = np.zeros((len(X), Z_encoded.shape[1]), dtype=Z_encoded.dtype)
+        Z[encoded] = Z_encoded
         if self.method == "noise":
             base = np.repeat(np.arange(len(Z)), counts)
             partner = np.full(len(base), -1)
             Z_new = add_noise(
-                Z[base], scale=Z.std(axis=0), alpha=self.alpha, random_state=random_state
+                Z[base], scale=Z[labelled].std(axis=0), alpha=self.alpha, random_state=random_state
             )
-        else:
-            groups = y if self.neighbor_search == "class" else np.zeros(len(y))
-            neighbors = find_neighbors(Z, groups, self.nn_k_)
-            lonely = (neighbors < 0).all(axis=1) & (counts > 0)
-            if lonely.any():
-                warn(
-                    f"Classes {np.unique(y[lonely]).tolist()} have a single sample, so no "
-                    f"neighbour to pair with: method={self.method!r} makes no synthetic "
-                    "samples for them. Use method='noise' or neighbor_search='all' to "
-                    "augment them."
+            return Z, base, partner, Z_new
+        neighbors = self._neighbors(Z, y, labelled, partners)
+        lonely = (neighbors < 0).all(axis=1) & (counts > 0)
+        if lonely.any():
+            warn(
+                f"Classes {np.unique(y[lonely]).tolist()} have a single sample, so no "
+                f"neighbour to pair with: method={self.method!r} makes no synthetic "
+                "samples for them. Use method='noise' or neighbor_search='all' to "
+                "augment them."
+            )
+            counts[lonely] = 0
+        base, partner = pair_with_neighbors(neighbors, counts)
+        if callable(self.method):
+            Z_new = np.asarray(self.method(Z[base], Z[partner], random_state))
+            if Z_new.shape != (len(base), Z.shape[1]):
+                raise ValueError(
+                    f"The method callable must return an array of shape "
+                    f"{(len(base), Z.shape[1])}; it returned shape {Z_new.shape}."
                 )
-                counts[lonely] = 0
-            base, partner = pair_with_neighbors(neighbors, counts)
-            if callable(self.method):
-                Z_new = np.asarray(self.method(Z[base], Z[partner], random_state))
-                if Z_new.shape != (len(base), Z.shape[1]):
-                    raise ValueError(
-                        f"The method callable must return an array of shape "
-                        f"{(len(base), Z.shape[1])}; it returned shape {Z_new.shape}."
-                    )
-            else:
-                Z_new = _NEIGHBOR_METHODS[self.method](Z[base], Z[partner], alpha=self.alpha)
+        else:
+            Z_new = _NEIGHBOR_METHODS[self.method](Z[base], Z[partner], alpha=self.alpha)
         return Z, base, partner, Z_new
+
+    def _neighbors(self, Z, y, labelled, partners) -> np.ndarray:
+        """Nearest partners of each labelled row, as row indices of ``Z`` (``-1``: none)."""
+        queries = np.flatnonzero(labelled)
+        if self.neighbor_search == "unlabelled":
+            candidates = np.flatnonzero(partners)
+            found = find_neighbors_among(Z[queries], Z[candidates], self.nn_k_)
+            found_rows = np.where(found >= 0, candidates[found], -1)
+        else:
+            groups = y[queries] if self.neighbor_search == "class" else np.zeros(len(queries))
+            found = find_neighbors(Z[queries], groups, self.nn_k_)
+            found_rows = np.where(found >= 0, queries[found], -1)
+        neighbors = np.full((len(Z), found.shape[1]), -1, dtype=np.intp)
+        neighbors[queries] = found_rows
+        return neighbors
 
 
 @substitute(
@@ -140,6 +169,7 @@ class LatentAugmenter(BaseLatentAugmenter):
         neighbor_search: str = "class",
         n_per_sample: int = 3,
         sampling_strategy=None,
+        unlabelled_label: int | str | None = None,
         random_state=None,
     ):
         self.method = method
@@ -148,13 +178,15 @@ class LatentAugmenter(BaseLatentAugmenter):
         self.neighbor_search = neighbor_search
         self.n_per_sample = n_per_sample
         self.sampling_strategy = sampling_strategy
+        self.unlabelled_label = unlabelled_label
         self.random_state = random_state
 
     def _fit_encoder(self, X, y, sample_shape, rng):
         pass
 
     def _encode(self, X):
-        return X
+        # Integer and boolean features are moved in floating point.
+        return X.astype(np.float64) if X.dtype.kind in "iub" else X
 
     def _decode(self, Z):
         return [Z]
@@ -199,13 +231,16 @@ class VAEAugmenter(BaseLatentAugmenter):
     max_rotation : float or "auto", default="auto"
         Each decoded image is rotated by an angle drawn uniformly from
         ``[-max_rotation, max_rotation]`` degrees (bilinear, background 0).
-        ``"auto"``: 10 for images, no jitter for tables. ``0`` turns it off.
+        ``"auto"``: 10 for declared images (an image array, the VAE's
+        ``image_shape`` or ``architecture="conv"``), no jitter for tables and
+        for images the VAE only inferred from the width of flat rows. ``0``
+        turns it off.
 
     max_shift : float or "auto", default="auto"
         Each decoded image is shifted by offsets drawn uniformly from
         ``[-max_shift, max_shift]`` pixels along each axis. ``"auto"``: 2 for
-        images of at least 28 pixels a side, 1/14 of the side for smaller
-        ones (0.57 for 8x8), no shift for tables. ``0`` turns it off.
+        declared images of at least 28 pixels a side, 1/14 of the side for
+        smaller ones (0.57 for 8x8), no shift otherwise. ``0`` turns it off.
 
     memory : str, joblib.Memory or None, default=None
         Cache of trained VAEs (a folder, or a :class:`joblib.Memory`), keyed on
@@ -272,6 +307,7 @@ class VAEAugmenter(BaseLatentAugmenter):
         decoding: str = "direct",
         max_rotation: float | str = "auto",
         max_shift: float | str = "auto",
+        unlabelled_label: int | str | None = None,
         memory=None,
         random_state=None,
     ):
@@ -285,6 +321,7 @@ class VAEAugmenter(BaseLatentAugmenter):
         self.decoding = decoding
         self.max_rotation = max_rotation
         self.max_shift = max_shift
+        self.unlabelled_label = unlabelled_label
         self.memory = memory
         self.random_state = random_state
 
@@ -304,11 +341,16 @@ class VAEAugmenter(BaseLatentAugmenter):
             if _is_positive(self.max_rotation) or _is_positive(self.max_shift):
                 # Refuse jitter of a table before spending time on training.
                 resolve_jitter(
-                    self.max_rotation, self.max_shift, vae._image_shape_of(X, sample_shape)
+                    self.max_rotation,
+                    self.max_shift,
+                    vae._image_shape_of(X_vae, X.shape[1], sample_shape),
                 )
             self.vae_ = fit_with_memory(vae, X_vae, self.memory)
         self.max_rotation_, self.max_shift_ = resolve_jitter(
-            self.max_rotation, self.max_shift, self.vae_.image_shape_
+            self.max_rotation,
+            self.max_shift,
+            self.vae_.image_shape_,
+            declared=self.vae_._image_shape_declared,
         )
 
     def _make_samples(self, X, y, counts, random_state):
@@ -321,14 +363,18 @@ class VAEAugmenter(BaseLatentAugmenter):
     def _finish(self, decoded, X, Z, base, jitter):
         """Turn chunks of decoded samples into synthetic samples (``decoding``, jitter)."""
         if self.decoding == "residual":
-            # What the VAE cannot reconstruct of each original, added back to its new samples.
-            details = X - self.vae_.inverse_transform(Z).reshape(X.shape)
+            # What the VAE cannot reconstruct of each original, added back to its new
+            # samples; computed once for each original that has some.
+            originals, position = np.unique(base, return_inverse=True)
+            details = X[originals] - self.vae_.inverse_transform(Z[originals]).reshape(
+                len(originals), -1
+            )
         start = 0
         for chunk in decoded:
             rows = slice(start, start + len(chunk))
             start = rows.stop
             if self.decoding == "residual":
-                chunk = chunk.reshape(len(chunk), -1) + details[base[rows]]
+                chunk = chunk.reshape(len(chunk), -1) + details[position[rows]]
                 if self.vae_.image_shape_ is not None:
                     np.clip(chunk, 0, self.vae_.pixel_max_, out=chunk)
             if jitter is not None:
@@ -343,7 +389,7 @@ class VAEAugmenter(BaseLatentAugmenter):
 
     def _decode(self, Z):
         # Chunk by chunk, so that only the output holds all decoded samples.
-        for rows in gen_batches(len(Z), INFERENCE_BATCH_SIZE):
+        for rows in row_batches(len(Z), INFERENCE_BATCH_SIZE):
             yield self.vae_.inverse_transform(Z[rows])
 
 

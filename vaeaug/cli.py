@@ -129,7 +129,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="""VAE parameters over the protocol's, e.g. '{"conv_channels": [32, 64]}'""",
     )
     reproduce.add_argument(
-        "--cache-dir", help="cache trained VAEs here and reuse them across runs (joblib.Memory)"
+        "--cache-dir",
+        help="cache trained VAEs here and reuse them across runs (joblib.Memory); entries "
+        "are pickles, so use a folder only you can write to",
     )
     reproduce.add_argument(
         "--vae-seed",

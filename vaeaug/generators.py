@@ -6,6 +6,10 @@ Pure functions over arrays, after DeVries & Taylor (2017) as used by the paper:
   per-dimension standard deviation of the encoded set;
 - interpolation: ``z' = z + alpha * (z_neighbor - z)``;
 - extrapolation: ``z' = z + alpha * (z - z_neighbor)``.
+
+The generators compute integer, boolean and float16 inputs in float64 (unsigned
+differences would wrap around, noise would be truncated); float32 and float64
+keep their dtype.
 """
 
 from __future__ import annotations
@@ -35,7 +39,9 @@ def add_noise(
     Returns
     -------
     z_new : ndarray of shape (n, latent_dim)
+        Of the dtype of ``z`` when it is float32 or float64, else float64.
     """
+    z = _as_float(z)
     noise = random_state.standard_normal(z.shape).astype(z.dtype, copy=False)
     return z + alpha * scale * noise
 
@@ -43,17 +49,31 @@ def add_noise(
 def interpolate(z: np.ndarray, z_neighbor: np.ndarray, *, alpha: float) -> np.ndarray:
     """Move each row of ``z`` a fraction ``alpha`` of the way towards its neighbour.
 
-    Returns ``z + alpha * (z_neighbor - z)``.
+    Returns ``z + alpha * (z_neighbor - z)``, computed in float64 for integer, boolean and
+    float16 inputs.
     """
+    z, z_neighbor = _as_float(z), _as_float(z_neighbor)
     return z + alpha * (z_neighbor - z)
 
 
 def extrapolate(z: np.ndarray, z_neighbor: np.ndarray, *, alpha: float) -> np.ndarray:
     """Move each row of ``z`` away from its neighbour by ``alpha`` times their difference.
 
-    Returns ``z + alpha * (z - z_neighbor)``.
+    Returns ``z + alpha * (z - z_neighbor)``, computed in float64 for integer, boolean and
+    float16 inputs.
     """
+    z, z_neighbor = _as_float(z), _as_float(z_neighbor)
     return z + alpha * (z - z_neighbor)
+
+
+def _as_float(z) -> np.ndarray:
+    """``z`` as an array of float32 or float64: other dtypes are cast to float64.
+
+    Integer and boolean arrays must not be computed with in their own dtype
+    (``uint8`` differences wrap around), and float16 loses too much precision.
+    """
+    z = np.asarray(z)
+    return z if z.dtype in (np.float32, np.float64) else z.astype(np.float64)
 
 
 def find_neighbors(Z: np.ndarray, groups: np.ndarray, nn_estimator) -> np.ndarray:
@@ -91,6 +111,35 @@ def find_neighbors(Z: np.ndarray, groups: np.ndarray, nn_estimator) -> np.ndarra
         is_self[~is_self.any(axis=1), -1] = True
         others = found[~is_self].reshape(len(members), n_query - 1)
         neighbors[members, : n_query - 1] = members[others]
+    return neighbors
+
+
+def find_neighbors_among(Z_query: np.ndarray, Z_candidates: np.ndarray, nn_estimator) -> np.ndarray:
+    """Nearest neighbours of each query row among other rows, the candidates.
+
+    Parameters
+    ----------
+    Z_query : ndarray of shape (n, d)
+        Points whose neighbours are sought.
+    Z_candidates : ndarray of shape (m, d)
+        Points to choose the neighbours from (none of them a query).
+    nn_estimator : estimator with ``fit`` and ``kneighbors``
+        As for :func:`find_neighbors`: ``k = n_neighbors - 1`` neighbours are
+        returned, the same number as within a set. It is cloned.
+
+    Returns
+    -------
+    neighbors : ndarray of shape (n, k)
+        Row indices into ``Z_candidates``, nearest first; with ``m < k``
+        candidates the last ``k - m`` entries are ``-1``.
+    """
+    k = nn_estimator.n_neighbors - 1
+    neighbors = np.full((len(Z_query), k), -1, dtype=np.intp)
+    n_found = min(k, len(Z_candidates))
+    if n_found and len(Z_query):
+        nn = clone(nn_estimator).fit(Z_candidates)
+        found = nn.kneighbors(Z_query, n_neighbors=n_found, return_distance=False)
+        neighbors[:, :n_found] = found
     return neighbors
 
 

@@ -6,11 +6,10 @@ from numbers import Real
 
 import numpy as np
 import torch
-from sklearn.utils import gen_batches
 from sklearn.utils._param_validation import Interval
 from torch.nn import functional as F
 
-from ._base import ATTRIBUTES_DOC, BaseAugmenter
+from ._base import ATTRIBUTES_DOC, BaseAugmenter, row_batches
 from ._docstrings import AMOUNT_PARAMETERS, substitute
 from ._input import resolve_image_shape
 
@@ -98,12 +97,16 @@ def resolve_jitter(
     max_shift: float | str,
     image_shape: tuple[int, ...] | None,
     names: tuple[str, str] = ("max_rotation", "max_shift"),
+    *,
+    declared: bool = True,
 ) -> tuple[float, float]:
     """Jitter bounds with ``"auto"`` resolved for samples of ``image_shape``.
 
     ``"auto"`` is :data:`MAX_ROTATION` degrees and :data:`MAX_SHIFT` pixels
     for images of at least 28 pixels a side, the same fraction of the side
-    for smaller ones, and no jitter for tables (``image_shape`` ``None``).
+    for smaller ones, and no jitter for tables (``image_shape`` ``None``) or
+    for images whose shape was inferred from the width of a table
+    (``declared=False``): a table of counts must never be rotated by default.
 
     Parameters
     ----------
@@ -113,6 +116,10 @@ def resolve_jitter(
         ``(C, H, W)`` of the images, or ``None`` for a table.
     names : tuple of str, default=("max_rotation", "max_shift")
         The parameters' names, for the error message.
+    declared : bool, default=True
+        Whether the user said the samples are images (an image array,
+        ``image_shape`` or ``architecture="conv"``), rather than vaeaug
+        inferring it from the width of a 2-D ``X``.
 
     Returns
     -------
@@ -138,6 +145,8 @@ def resolve_jitter(
     # The shift was measured on 28x28 and 70x70 images; smaller ones get the
     # same fraction of their side as 28x28 ones.
     auto = (MAX_ROTATION, MAX_SHIFT * min(1.0, min(image_shape[-2:]) / 28))
+    if not declared:
+        auto = (0.0, 0.0)
     rotation, shift = (
         default if value == "auto" else float(value)
         for value, default in zip((max_rotation, max_shift), auto, strict=True)
@@ -247,6 +256,7 @@ class AffineJitterAugmenter(BaseAugmenter):
         image_shape: tuple[int, ...] | None = None,
         n_per_sample: int = 3,
         sampling_strategy=None,
+        unlabelled_label: int | str | None = None,
         random_state=None,
     ):
         self.max_rotation = max_rotation
@@ -254,6 +264,7 @@ class AffineJitterAugmenter(BaseAugmenter):
         self.image_shape = image_shape
         self.n_per_sample = n_per_sample
         self.sampling_strategy = sampling_strategy
+        self.unlabelled_label = unlabelled_label
         self.random_state = random_state
 
     def _fit_generator(self, X, y, sample_shape, random_state):
@@ -264,6 +275,6 @@ class AffineJitterAugmenter(BaseAugmenter):
         angles, shifts = draw_jitter(len(base), self.max_rotation, self.max_shift, random_state)
         chunks = (
             affine_jitter(X[base[rows]].reshape(-1, *self.image_shape_), angles[rows], shifts[rows])
-            for rows in gen_batches(len(base), BATCH_SIZE)
+            for rows in row_batches(len(base), BATCH_SIZE)
         )
         return base, np.full(len(base), -1), chunks

@@ -48,9 +48,11 @@ class VAE(TorchStateMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
     image_shape : tuple of int, default=None
         Shape of one image, ``(height, width)`` or ``(channels, height, width)``
         (channels first), used to unflatten the rows of a 2-D ``X``. When
-        ``None``, a 2-D ``X`` whose width is a perfect square of at least 64
-        is read as square single-channel images (784 -> 28x28), and 3-D or
-        4-D arrays give their own shape.
+        ``None``, 3-D or 4-D arrays give their own shape and a 2-D ``X`` is a
+        table, except that with ``architecture="auto"`` an array (not a data
+        frame) whose width is a perfect square of at least 64 and that has no
+        negative value is read as square single-channel images (784 ->
+        28x28), with a warning; such inferred images get no ``"auto"`` jitter.
 
     architecture : {"auto", "conv", "dense"}, default="auto"
         ``"conv"`` is the paper's convolutional VAE with a Bernoulli
@@ -79,7 +81,9 @@ class VAE(TorchStateMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         VAE learns from more varied images than it is given: unseen images
         are reconstructed much better when the training images are few, and
         training runs for more epochs before it stops early. The background
-        is taken to be 0. ``"auto"``: 10 for images, none for tables (a
+        is taken to be 0. ``"auto"``: 10 for declared images (an image array,
+        ``image_shape`` or ``architecture="conv"``), none for tables and
+        images inferred from the width of flat rows (a
         positive value for a table is an error); ``0`` (the paper) turns it
         off.
 
@@ -158,7 +162,7 @@ class VAE(TorchStateMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
     >>> from sklearn.datasets import load_digits
     >>> from vaeaug import VAE
     >>> X, _ = load_digits(return_X_y=True)
-    >>> vae = VAE(latent_dim=8, max_epochs=2, random_state=0).fit(X)
+    >>> vae = VAE(latent_dim=8, image_shape=(8, 8), max_epochs=2, random_state=0).fit(X)
     >>> vae.transform(X[:3]).shape
     (3, 8)
     >>> vae.inverse_transform(vae.transform(X[:3])).shape
@@ -266,7 +270,7 @@ class VAE(TorchStateMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         X_2d, sample_shape = flatten_samples(X)
         X_2d = validate_data(self, X_2d, reset=True, dtype="numeric")
         self.input_shape_ = sample_shape or (X_2d.shape[1],)
-        self.image_shape_ = self._image_shape_of(X_2d, sample_shape)
+        self.image_shape_ = self._image_shape_of(X, X_2d.shape[1], sample_shape)
         _check_conv_channels(self.conv_channels)
         if self.image_shape_ is not None:
             self._fit_pixel_scale(X_2d)
@@ -277,6 +281,7 @@ class VAE(TorchStateMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
             self.train_max_shift,
             self.image_shape_,
             names=("train_max_rotation", "train_max_shift"),
+            declared=self._image_shape_declared,
         )
         augment = None
         if max_rotation or max_shift:
@@ -369,9 +374,22 @@ class VAE(TorchStateMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
             return ConvVAE(self.image_shape_, self.latent_dim, channels, self.hidden_units)
         return DenseVAE(self.n_features_in_, self.latent_dim, self.hidden_units)
 
-    def _image_shape_of(self, X_2d: np.ndarray, sample_shape) -> tuple[int, int, int] | None:
-        """``(channels, height, width)`` of the samples of ``X_2d``, or ``None`` for a table."""
-        return resolve_image_shape(X_2d.shape[1], sample_shape, self.image_shape, self.architecture)
+    def _image_shape_of(
+        self, X, n_features: int, sample_shape: tuple[int, ...] | None
+    ) -> tuple[int, int, int] | None:
+        """``(channels, height, width)`` of the samples of ``X``, or ``None`` for a table."""
+        return resolve_image_shape(
+            n_features, sample_shape, self.image_shape, self.architecture, X=X
+        )
+
+    @property
+    def _image_shape_declared(self) -> bool:
+        """Whether the user said the samples are images, rather than vaeaug inferring it."""
+        return self.image_shape_ is not None and (
+            self.architecture == "conv"
+            or self.image_shape is not None
+            or len(self.input_shape_) > 1
+        )
 
     @property
     def _n_features_out(self) -> int:

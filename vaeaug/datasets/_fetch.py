@@ -6,23 +6,27 @@ renamed into place only once complete and verified, so the cache never holds a
 partially written file.
 """
 
+import errno
+import functools
 import hashlib
 import logging
 import os
 import tempfile
 import urllib.request
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from http.client import HTTPException
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, TypeVar
 
 logger = logging.getLogger(__name__)
 
 DATA_HOME_ENV = "VAEAUG_DATA"
 _CHUNK_SIZE = 1 << 20
 _TIMEOUT_SECONDS = 60
+
+Loader = TypeVar("Loader", bound=Callable)
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,24 @@ def get_data_home(data_home: str | os.PathLike | None = None) -> Path:
     return Path(data_home).expanduser()
 
 
+def explain_permission_errors(loader: Loader) -> Loader:
+    """Decorator: re-raise a loader's PermissionError naming the path and what to do."""
+
+    @functools.wraps(loader)
+    def load(*args, **kwargs):
+        try:
+            return loader(*args, **kwargs)
+        except PermissionError as error:
+            raise PermissionError(
+                f"Permission denied for {error.filename or 'a dataset file'}: the dataset "
+                "files and the folders that hold them must be readable by this user (and "
+                "writable, to download missing files). Fix their permissions, or pass a "
+                "data_home that this user can read."
+            ) from error
+
+    return load
+
+
 def find_dataset_folder(
     data_home: str | os.PathLike | None, subfolder: str, filenames: Sequence[str]
 ) -> Path:
@@ -66,11 +88,22 @@ def find_dataset_folder(
     up to ``data_home`` itself; the first that contains any of ``filenames`` is
     returned. If none does, ``data_home/subfolder`` is returned, which is where
     missing files are downloaded.
+
+    Raises
+    ------
+    NotADirectoryError
+        If ``data_home`` is a file.
+    PermissionError
+        If one of these folders exists but cannot be entered.
     """
     home = get_data_home(data_home)
+    if home.exists() and not home.is_dir():
+        raise NotADirectoryError(f"data_home {home} is a file, not a folder.")
     relative = Path(subfolder)
     for candidate in [relative, *relative.parents]:
         folder = home / candidate
+        if folder.is_dir() and not os.access(folder, os.X_OK):
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(folder))
         if any((folder / name).is_file() for name in filenames):
             return folder
     return home / relative
@@ -189,6 +222,8 @@ def _download(remote: RemoteFile, destination: Path) -> None:
             with urllib.request.urlopen(url, timeout=_TIMEOUT_SECONDS) as response:
                 _save_verified(response, destination, remote.sha256, source=url)
             return
+        except PermissionError:  # the folder, not the mirror: no use trying others
+            raise
         except (OSError, HTTPException) as error:  # URLError, timeouts, checksums
             failures.append(f"{url}: {error}")
     raise OSError(

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.utils import Bunch
 
-from ._fetch import RemoteFile, fetch_files, find_dataset_folder
+from ._fetch import RemoteFile, explain_permission_errors, fetch_files, find_dataset_folder
 
 __all__ = ["load_mnist"]
 
@@ -59,6 +59,7 @@ digits", http://yann.lecun.com/exdb/mnist/ (CC BY-SA 3.0).
 """
 
 
+@explain_permission_errors
 def load_mnist(
     data_home: str | os.PathLike | None = None,
     *,
@@ -107,10 +108,11 @@ def load_mnist(
     Raises
     ------
     OSError
-        If a file is missing and cannot be downloaded, or fails its checksum.
+        If a file is missing and cannot be downloaded, or fails its checksum;
+        a PermissionError if a file or folder cannot be read.
     ValueError
         If a file is not a valid gzip-compressed IDX file of 28x28 images or of
-        labels, or if image and label counts disagree.
+        labels (truncated or corrupted), or if image and label counts disagree.
     """
     folder = find_dataset_folder(data_home, "mnist", [file.filename for file in _FILES])
     train_images, train_labels, test_images, test_labels = fetch_files(
@@ -172,11 +174,15 @@ def _read_idx(path: Path, magic: int) -> np.ndarray:
         If the file is not gzip, has a different magic number, or its size does
         not match its header.
     """
-    try:
-        with gzip.open(path, "rb") as stream:
-            content = bytearray(stream.read())  # bytearray: the array is writable
-    except (OSError, EOFError, zlib.error) as error:
-        raise ValueError(f"{path} is not a valid gzip file: {error}") from error
+    with open(path, "rb") as raw:  # outside the try: permissions are not corruption
+        try:
+            with gzip.open(raw, "rb") as stream:
+                content = bytearray(stream.read())  # bytearray: the array is writable
+        except (gzip.BadGzipFile, EOFError, zlib.error) as error:
+            raise ValueError(
+                f"{path} is not a valid gzip file ({error}): it is truncated or "
+                "corrupted; delete it so that it can be fetched again."
+            ) from error
     n_dims = magic & 0xFF
     header_size = 4 * (1 + n_dims)
     found_magic = int.from_bytes(content[:4], "big") if len(content) >= 4 else None

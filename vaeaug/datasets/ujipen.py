@@ -17,7 +17,7 @@ from typing import NamedTuple
 import numpy as np
 from sklearn.utils import Bunch
 
-from ._fetch import RemoteFile, fetch_files, find_dataset_folder
+from ._fetch import RemoteFile, explain_permission_errors, fetch_files, find_dataset_folder
 from ._render import render_strokes
 from ._split import add_stratified_split
 
@@ -135,6 +135,7 @@ class _Sample(NamedTuple):
     writer_split: str | None = None
 
 
+@explain_permission_errors
 def load_ujipen(
     data_home: str | os.PathLike | None = None,
     *,
@@ -193,7 +194,8 @@ def load_ujipen(
     Raises
     ------
     OSError
-        If the file is missing and cannot be downloaded, or fails its checksum.
+        If the file is missing and cannot be downloaded, or fails its checksum;
+        a PermissionError if a file or folder cannot be read.
     ValueError
         If the file is malformed; the message gives the file and line.
     """
@@ -211,6 +213,7 @@ def load_ujipen(
     return dataset
 
 
+@explain_permission_errors
 def load_ujipen_v1(
     data_home: str | os.PathLike | None = None,
     *,
@@ -250,7 +253,8 @@ def load_ujipen_v1(
     Raises
     ------
     OSError
-        If files are missing and cannot be downloaded, or fail their checksum.
+        If files are missing and cannot be downloaded, or fail their checksum;
+        a PermissionError if a file or folder cannot be read.
     ValueError
         If a file is malformed; the message gives the file and line.
     """
@@ -267,6 +271,7 @@ def load_ujipen_v1(
     return _make_dataset(samples, _V1_DESCR, image_size, random_state)
 
 
+@explain_permission_errors
 def load_ujipen_v2_digits(
     data_home: str | os.PathLike | None = None,
     *,
@@ -311,7 +316,8 @@ def load_ujipen_v2_digits(
     Raises
     ------
     OSError
-        If the file is missing or fails its checksum.
+        If the file is missing or fails its checksum;
+        a PermissionError if a file or folder cannot be read.
     ValueError
         If the file is not in the expected format.
     """
@@ -359,7 +365,10 @@ def _read_ujipen_v2(path: Path) -> list[_Sample]:
     with open(path, encoding="utf-8-sig") as stream:
         lines = (line for line in _tokenized_lines(stream) if not line[1][0].startswith("//"))
         # Each record reads its NUMSTROKES and POINTS lines from the same iterator.
-        samples = [_read_v2_record(path, number, tokens, lines) for number, tokens in lines]
+        try:
+            samples = [_read_v2_record(path, number, tokens, lines) for number, tokens in lines]
+        except UnicodeDecodeError as error:
+            raise _decode_error(path, error) from error
     return _require_samples(path, samples)
 
 
@@ -440,11 +449,14 @@ def _read_ujipen_v1(path: Path) -> list[_Sample]:
     writer = _writer_name("UJI", int(file_name["writer"]))
     preamble, segments = [], []  # segments: (line number, .SEGMENT tokens, following lines)
     with open(path, encoding="ascii") as stream:
-        for number, tokens in _tokenized_lines(stream):
-            if tokens[0] == ".SEGMENT":
-                segments.append((number, tokens, []))
-            else:
-                (segments[-1][2] if segments else preamble).append((number, tokens))
+        try:
+            for number, tokens in _tokenized_lines(stream):
+                if tokens[0] == ".SEGMENT":
+                    segments.append((number, tokens, []))
+                else:
+                    (segments[-1][2] if segments else preamble).append((number, tokens))
+        except UnicodeDecodeError as error:
+            raise _decode_error(path, error) from error
     if _parse_v1_strokes(path, preamble):
         raise ValueError(f"{path}: strokes precede the first .SEGMENT line.")
     samples, sessions = [], Counter()
@@ -508,7 +520,8 @@ def _read_ujipen_v2_digits(path: Path) -> list[_Sample]:
         digits = sorted(raw)
     except (ValueError, KeyError, TypeError) as error:
         raise ValueError(
-            f"{path} is not a JSON object with a 'rawData' object of digits: {error!r}"
+            f"{path} is not a JSON object with a 'rawData' object of digits "
+            f"({type(error).__name__}: {error})."
         ) from None
     samples = []
     for digit in digits:
@@ -541,6 +554,13 @@ def _require_samples(path: Path, samples: list[_Sample]) -> list[_Sample]:
     if not samples:
         raise ValueError(f"{path} contains no samples.")
     return samples
+
+
+def _decode_error(path: Path, error: UnicodeDecodeError) -> ValueError:
+    return ValueError(
+        f"{path} is not a text file in {error.encoding} (byte {error.start}: {error.reason}): "
+        "it is corrupted or not the dataset's file; replace it with a good copy."
+    )
 
 
 def _format_error(path: Path, number: int, message: str, tokens: list[str]) -> ValueError:

@@ -31,6 +31,20 @@ class ExperimentData:
     y_test: np.ndarray
     image_shape: tuple[int, int]
 
+    def pool(self) -> np.ndarray:
+        """The unlabelled images that are not labelled training images.
+
+        What ``neighbor_search="unlabelled"`` pairs the labelled images with;
+        empty where every unlabelled image is labelled (the UJI Pen protocols).
+        """
+        labelled = {row.tobytes() for row in self.X_train}
+        others = np.fromiter(
+            (row.tobytes() not in labelled for row in self.X_unlabelled),
+            dtype=bool,
+            count=len(self.X_unlabelled),
+        )
+        return self.X_unlabelled[others]
+
 
 @dataclass
 class Protocol:

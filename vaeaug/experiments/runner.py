@@ -225,8 +225,17 @@ def _training_sets(
 
 
 def _augment(name: str, augmenter, data: ExperimentData) -> _TrainingSet:
+    """Augment the labelled set; with the pool as unlabelled rows where it is searched."""
     started = time.perf_counter()
-    X_aug, y_aug = augmenter.fit_resample(data.X_train, data.y_train)
+    X, y = data.X_train, data.y_train
+    if getattr(augmenter, "neighbor_search", None) == "unlabelled":
+        pool = data.pool()
+        # scikit-learn's -1 for integer labels; a string that is no class for strings.
+        unlabelled, dtype = (-1, y.dtype) if y.dtype.kind in "iu" else ("<unlabelled>", object)
+        X = np.concatenate([X, pool])
+        y = np.concatenate([y.astype(dtype), np.full(len(pool), unlabelled, dtype=dtype)])
+        augmenter.set_params(unlabelled_label=unlabelled)
+    X_aug, y_aug = augmenter.fit_resample(X, y)
     return _TrainingSet(name, X_aug, y_aug, time.perf_counter() - started)
 
 

@@ -1,0 +1,144 @@
+"""Labelled and unlabelled rows together (``unlabelled_label``), and cross-validation of them."""
+
+import numpy as np
+import pytest
+from conftest import FAST
+from imblearn.pipeline import Pipeline
+from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_score
+from sklearn.neighbors import KNeighborsClassifier, NearestNeighbors
+
+from vaeaug import VAE, AffineJitterAugmenter, LatentAugmenter, VAEAugmenter
+from vaeaug.model_selection import SemiSupervisedSplit
+
+
+@pytest.fixture
+def pool(digits):
+    """60 labelled digits as 8x8 images, and 240 more whose labels are hidden (-1)."""
+    X, y = digits
+    y_partial = y.copy()
+    y_partial[60:] = -1
+    return X.reshape(-1, 8, 8), y_partial, y
+
+
+def test_the_vae_learns_from_every_row_and_only_labelled_rows_come_back(pool, monkeypatch):
+    X, y, _ = pool
+    seen = []
+    fit = VAE.fit
+    monkeypatch.setattr(VAE, "fit", lambda self, X, y=None: seen.append(len(X)) or fit(self, X))
+    X_in, y_in = X.copy(), y.copy()
+    augmenter = VAEAugmenter(VAE(**FAST), unlabelled_label=-1, random_state=0)
+    X_res, y_res = augmenter.fit_resample(X, y)
+    assert seen == [300]  # the pool too
+    np.testing.assert_array_equal(X, X_in)
+    np.testing.assert_array_equal(y, y_in)
+    assert X_res.shape == (60 * 4, 8, 8) and -1 not in y_res
+    np.testing.assert_array_equal(X_res[:60], X[:60])
+    assert augmenter.sampling_strategy_ == {c: 3 * int(np.sum(y[:60] == c)) for c in range(10)}
+    np.testing.assert_array_equal(augmenter.sample_indices_[:60], np.arange(60))
+    assert augmenter.sample_indices_.max() < 60  # made from labelled rows only
+    np.testing.assert_array_equal(y_res, y[augmenter.sample_indices_])
+
+
+def test_without_unlabelled_label_minus_one_is_a_class():
+    X = np.random.RandomState(0).normal(size=(12, 3))
+    y = np.repeat([-1, 1], 6)
+    _, y_res = LatentAugmenter(random_state=0).fit_resample(X, y)
+    assert np.sum(y_res == -1) == 24 and np.sum(y_res == 1) == 24
+
+
+def test_unlabelled_partners_are_the_nearest_unlabelled_rows():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(40, 2))
+    y = np.where(np.arange(40) < 10, np.arange(40) % 2, -1)
+    augmenter = LatentAugmenter(
+        neighbor_search="unlabelled", unlabelled_label=-1, n_per_sample=3, random_state=0
+    )
+    X_res, y_res = augmenter.fit_resample(X, y)
+    new = augmenter.synthetic_mask_
+    base, partner = augmenter.sample_indices_[new], augmenter.neighbor_indices_[new]
+    pool = np.arange(10, 40)
+    nearest = NearestNeighbors(n_neighbors=3).fit(X[pool]).kneighbors(X[:10])[1]
+    for i in range(10):
+        assert sorted(partner[base == i]) == sorted(pool[nearest[i]])
+    np.testing.assert_allclose(X_res[new], X[base] + 0.5 * (X[partner] - X[base]))
+    np.testing.assert_array_equal(y_res[new], y[base])  # the labelled row's own label
+    assert len(X_res) == 40
+
+
+def test_vae_augmenter_interpolates_towards_unlabelled_rows(pool):
+    X, y, _ = pool
+    augmenter = VAEAugmenter(
+        VAE(**FAST),
+        neighbor_search="unlabelled",
+        max_rotation=0,
+        max_shift=0,
+        unlabelled_label=-1,
+        random_state=0,
+    )
+    X_res, _ = augmenter.fit_resample(X, y)
+    new = augmenter.synthetic_mask_
+    base, partner = augmenter.sample_indices_[new], augmenter.neighbor_indices_[new]
+    assert base.max() < 60 and partner.min() >= 60
+    Z = augmenter.vae_.transform(X)
+    expected = augmenter.vae_.inverse_transform(Z[base] + 0.5 * (Z[partner] - Z[base]))
+    np.testing.assert_allclose(X_res[new], expected, rtol=1e-5, atol=1e-5)
+
+
+def test_unlabelled_search_without_unlabelled_rows_is_refused():
+    X, y = np.random.RandomState(0).normal(size=(12, 3)), np.arange(12) % 2
+    with pytest.raises(ValueError, match="neighbor_search='unlabelled' pairs labelled.*no row"):
+        LatentAugmenter(neighbor_search="unlabelled", unlabelled_label=-1).fit_resample(X, y)
+
+
+def test_no_labelled_row_is_refused():
+    X = np.random.RandomState(0).normal(size=(6, 3))
+    with pytest.raises(ValueError, match="y holds no labelled sample"):
+        LatentAugmenter(unlabelled_label=-1).fit_resample(X, np.full(6, -1))
+
+
+def test_string_labels_with_an_unlabelled_marker():
+    X = np.random.RandomState(0).normal(size=(9, 3))
+    y = np.array(["cat", "cat", "cat", "dog", "dog", "dog", "?", "?", "?"], dtype=object)
+    X_res, y_res = LatentAugmenter(unlabelled_label="?", random_state=0).fit_resample(X, y)
+    assert set(y_res) == {"cat", "dog"} and len(X_res) == 6 * 4
+
+
+def test_jitter_leaves_unlabelled_rows_out(pool):
+    X, y, _ = pool
+    X_res, y_res = AffineJitterAugmenter(unlabelled_label=-1, random_state=0).fit_resample(X, y)
+    assert len(X_res) == 60 * 4 and -1 not in y_res
+
+
+def test_the_splitter_trains_on_every_unlabelled_row_and_tests_labelled_ones(pool):
+    X, y, _ = pool
+    splitter = SemiSupervisedSplit(cv=3)
+    folds = list(splitter.split(X, y))
+    assert len(folds) == splitter.get_n_splits(X, y) == 3
+    unlabelled = np.flatnonzero(y == -1)
+    labelled_folds = StratifiedKFold(3).split(np.zeros((60, 1)), y[:60])
+    for (train, test), (_, expected_test) in zip(folds, labelled_folds, strict=True):
+        assert np.isin(unlabelled, train).all() and (y[test] != -1).all()
+        np.testing.assert_array_equal(test, expected_test)
+        assert len(np.intersect1d(train, test)) == 0 and len(train) + len(test) == 300
+
+
+def test_grid_search_scores_labelled_rows_only(pool):
+    X, y, _ = pool
+    pipe = Pipeline(
+        [
+            ("aug", LatentAugmenter(unlabelled_label=-1, random_state=0)),
+            ("clf", KNeighborsClassifier(1)),
+        ]
+    )
+    X_flat = X.reshape(len(X), -1)
+    cv = SemiSupervisedSplit(cv=3)
+    scores = cross_val_score(pipe, X_flat, y, cv=cv)
+    by_hand = []
+    for train, test in cv.split(X_flat, y):
+        fitted = pipe.fit(X_flat[train], y[train])
+        assert -1 not in fitted["clf"].classes_  # the classifier never learns "unlabelled"
+        by_hand.append(np.mean(fitted.predict(X_flat[test]) == y[test]))
+    np.testing.assert_allclose(scores, by_hand)
+    search = GridSearchCV(pipe, {"aug__neighbor_search": ["class", "unlabelled"]}, cv=cv)
+    search.fit(X_flat, y)
+    assert -1 not in search.best_estimator_["clf"].classes_

@@ -1,0 +1,85 @@
+"""Cross-validation when some rows are unlabelled."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+from sklearn.model_selection import BaseCrossValidator, check_cv
+
+
+class SemiSupervisedSplit(BaseCrossValidator):
+    """Cross-validation that trains on unlabelled rows in every fold and tests on labelled ones.
+
+    With semi-supervised data (unlabelled rows marked by ``unlabelled_label``
+    in ``y``, as :class:`~vaeaug.VAEAugmenter` takes them), an ordinary
+    splitter puts unlabelled rows in test folds, where they would be scored
+    as a class of their own. This splitter splits the labelled rows with
+    ``cv`` and adds every unlabelled row to each training fold, so that a
+    VAE can learn from them while the scores count labelled rows only.
+
+    Parameters
+    ----------
+    cv : int, cross-validation generator or iterable, default=5
+        How the labelled rows are split, as the ``cv`` of
+        :class:`~sklearn.model_selection.GridSearchCV`: an int is a
+        :class:`~sklearn.model_selection.StratifiedKFold` with that many folds.
+    unlabelled_label : int or str, default=-1
+        The label of the unlabelled rows; the same as the augmenter's.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from vaeaug.model_selection import SemiSupervisedSplit
+    >>> y = np.array([0, 0, 1, 1, -1, -1])
+    >>> for train, test in SemiSupervisedSplit(cv=2).split(np.zeros((6, 1)), y):
+    ...     print(train, test)
+    [1 3 4 5] [0 2]
+    [0 2 4 5] [1 3]
+    """
+
+    def __init__(self, cv=5, unlabelled_label: int | str = -1):
+        self.cv = cv
+        self.unlabelled_label = unlabelled_label
+
+    def split(self, X, y, groups=None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """Yield ``(train, test)`` indices: test folds hold labelled rows only.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, ...)
+            Samples; only their number is used.
+        y : array-like of shape (n_samples,)
+            Labels, ``unlabelled_label`` for unlabelled rows.
+        groups : array-like of shape (n_samples,), default=None
+            Passed on, for the labelled rows, to ``cv``.
+
+        Yields
+        ------
+        train : ndarray
+            The training rows of the labelled split, and every unlabelled row.
+        test : ndarray
+            The test rows of the labelled split.
+        """
+        labelled, unlabelled = self._partition(y)
+        y = np.asarray(y)
+        labelled_groups = None if groups is None else np.asarray(groups)[labelled]
+        cv = check_cv(self.cv, y[labelled], classifier=True)
+        for train, test in cv.split(np.zeros((len(labelled), 1)), y[labelled], labelled_groups):
+            yield np.sort(np.concatenate([labelled[train], unlabelled])), labelled[test]
+
+    def get_n_splits(self, X=None, y=None, groups=None) -> int:
+        """Number of folds."""
+        y_labelled = None if y is None else np.asarray(y)[self._partition(y)[0]]
+        return check_cv(self.cv, y_labelled, classifier=True).get_n_splits(None, y_labelled)
+
+    def _partition(self, y) -> tuple[np.ndarray, np.ndarray]:
+        if y is None:
+            raise ValueError("SemiSupervisedSplit needs y to tell labelled from unlabelled rows.")
+        unlabelled = np.asarray(y) == self.unlabelled_label
+        if unlabelled.all():
+            raise ValueError(
+                f"y holds no labelled row: every label is unlabelled_label="
+                f"{self.unlabelled_label!r}."
+            )
+        return np.flatnonzero(~unlabelled), np.flatnonzero(unlabelled)
