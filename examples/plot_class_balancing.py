@@ -46,7 +46,9 @@ print("training images per class:", np.bincount(y_train).tolist())
 # class, as many new images as it lacks to reach the largest class, shared
 # evenly among its originals.
 
-vae = VAE(latent_dim=10, kl_weight=0.1, batch_size=32, max_epochs=100, patience=20)
+vae = VAE(
+    image_shape=(8, 8), latent_dim=10, kl_weight=0.1, batch_size=32, max_epochs=100, patience=20
+)
 samplers = {
     "RandomOverSampler": RandomOverSampler(random_state=0),
     "SMOTE": SMOTE(random_state=0),

@@ -37,7 +37,15 @@ from vaeaug import VAE, VAEAugmenter
 
 X, y = load_digits(return_X_y=True)
 X_aug, X_ref, y_aug, y_ref = train_test_split(X, y, train_size=600, stratify=y, random_state=0)
-vae = VAE(latent_dim=10, kl_weight=0.1, batch_size=32, max_epochs=100, patience=20, random_state=0)
+vae = VAE(
+    image_shape=(8, 8),
+    latent_dim=10,
+    kl_weight=0.1,
+    batch_size=32,
+    max_epochs=100,
+    patience=20,
+    random_state=0,
+)
 vae.fit(X_aug)
 print(f"VAE trained for {len(vae.history_)} epochs")
 

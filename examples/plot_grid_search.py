@@ -39,7 +39,9 @@ X_train, X_test, y_train, y_test = train_test_split(
 latent_dims = [2, 10, 20]
 methods = ["noise", "interpolation", "extrapolation"]
 cache = tempfile.TemporaryDirectory()
-vae = VAE(kl_weight=0.1, hidden_units=256, batch_size=32, max_epochs=40, patience=20)
+vae = VAE(
+    image_shape=(8, 8), kl_weight=0.1, hidden_units=256, batch_size=32, max_epochs=40, patience=20
+)
 pipe = Pipeline([("aug", VAEAugmenter(vae=vae, memory=cache.name, random_state=0)), ("clf", SVC())])
 search = GridSearchCV(pipe, {"aug__vae__latent_dim": latent_dims, "aug__method": methods}, cv=3)
 search.fit(X_train, y_train)

@@ -35,7 +35,15 @@ X_train, X_test, y_train, y_test = train_test_split(
     X, y, train_size=300, stratify=y, random_state=0
 )
 
-vae = VAE(latent_dim=10, kl_weight=0.1, batch_size=32, max_epochs=100, patience=20, random_state=0)
+vae = VAE(
+    image_shape=(8, 8),
+    latent_dim=10,
+    kl_weight=0.1,
+    batch_size=32,
+    max_epochs=100,
+    patience=20,
+    random_state=0,
+)
 latent_pipe = Pipeline(
     [
         ("encode", vae),

@@ -33,7 +33,9 @@ X_labelled, _, y_labelled, _ = train_test_split(
     X_pool, y_pool, train_size=100, stratify=y_pool, random_state=0
 )
 
-pretrained = VAE(latent_dim=10, kl_weight=0.1, max_epochs=100, patience=20, random_state=0)
+pretrained = VAE(
+    image_shape=(8, 8), latent_dim=10, kl_weight=0.1, max_epochs=100, patience=20, random_state=0
+)
 pretrained.fit(X_pool)  # no labels
 print(f"pre-trained VAE: {len(pretrained.history_)} epochs on {len(X_pool)} images")
 
@@ -71,7 +73,14 @@ print(f"best: {search.best_params_}, test accuracy {search.score(X_test, y_test)
 augmenters = {
     "pre-trained VAE (1,297 images)": VAEAugmenter(vae=FrozenEstimator(pretrained), random_state=0),
     "VAE on the 100 labelled images": VAEAugmenter(
-        vae=VAE(latent_dim=10, kl_weight=0.1, batch_size=32, max_epochs=100, patience=20),
+        vae=VAE(
+            image_shape=(8, 8),
+            latent_dim=10,
+            kl_weight=0.1,
+            batch_size=32,
+            max_epochs=100,
+            patience=20,
+        ),
         random_state=0,
     ),
 }
