@@ -4,7 +4,7 @@ Build with::
 
     python -m sphinx -b html -W --keep-going docs docs/_build/html
 
-The build runs every example in ``examples/`` (a few minutes on a laptop
+The build runs every example in ``examples/`` (about two minutes on a laptop
 CPU); ``-D plot_gallery=0`` skips running them.
 """
 
@@ -38,7 +38,7 @@ extensions = [
 
 root_doc = "index"
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
-exclude_patterns = ["_build", "Thumbs.db", ".DS_Store", "auto_examples/*.ipynb"]
+exclude_patterns = ["_build", "Thumbs.db", ".DS_Store"]
 default_role = "literal"
 pygments_style = "sphinx"
 
@@ -60,13 +60,6 @@ numpydoc_show_inherited_class_members = False
 numpydoc_class_members_toctree = False
 numpydoc_attributes_as_param_list = True
 numpydoc_xref_param_type = False
-
-# -- MyST (Markdown pages: results, benchmarks) --------------------------------
-
-myst_enable_extensions = ["dollarmath"]
-# Anchors for the Markdown headings, so that links such as
-# ``results.md#beyond-the-paper`` resolve.
-myst_heading_anchors = 3
 
 # -- sphinx-gallery ------------------------------------------------------------
 
@@ -90,7 +83,6 @@ sphinx_gallery_conf = {
     "backreferences_dir": "gen_modules/backreferences",
     "doc_module": ("vaeaug",),
     "download_all_examples": False,
-    "remove_config_comments": True,
 }
 
 # -- HTML output -------------------------------------------------------------
