@@ -7,9 +7,9 @@ Classifying in the latent space
 and the classifier sees images. The other route trains the classifier on the
 latent vectors themselves: the :class:`~vaeaug.VAE` is a pipeline step of its
 own that encodes the images, at fit *and* predict time, and a
-:class:`~vaeaug.LatentAugmenter` augments the encoded vectors::
+:class:`~vaeaug.FeatureSpaceAugmenter` augments the encoded vectors::
 
-    Pipeline([("encode", VAE()), ("aug", LatentAugmenter()), ("clf", SVC())])
+    Pipeline([("encode", VAE()), ("aug", FeatureSpaceAugmenter()), ("clf", SVC())])
 
 The encoding has to be a step of its own: samplers only act while the
 pipeline is fitted, and the classifier must also receive encoded test data.
@@ -28,7 +28,7 @@ from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection import train_test_split
 from sklearn.svm import SVC
 
-from vaeaug import VAE, LatentAugmenter, VAEAugmenter
+from vaeaug import VAE, FeatureSpaceAugmenter, VAEAugmenter
 
 X, y = load_digits(return_X_y=True)
 X_train, X_test, y_train, y_test = train_test_split(
@@ -47,7 +47,7 @@ vae = VAE(
 latent_pipe = Pipeline(
     [
         ("encode", vae),
-        ("aug", LatentAugmenter(random_state=0)),
+        ("aug", FeatureSpaceAugmenter(random_state=0)),
         ("clf", SVC()),
     ]
 ).fit(X_train, y_train)
@@ -67,7 +67,7 @@ pipes = {
         [("aug", VAEAugmenter(vae=frozen, random_state=0)), ("clf", SVC())]
     ),
     "latent vectors": Pipeline([("encode", frozen), ("clf", SVC())]),
-    "latent vectors + LatentAugmenter": latent_pipe,
+    "latent vectors + FeatureSpaceAugmenter": latent_pipe,
 }
 for name, pipe in pipes.items():
     if pipe is not latent_pipe:
@@ -88,7 +88,7 @@ for name, pipe in pipes.items():
 # neighbours of the same class (``alpha=0.5``), in the 10-dimensional space.
 
 Z_train = frozen.transform(X_train)
-augmenter = LatentAugmenter(random_state=0)
+augmenter = FeatureSpaceAugmenter(random_state=0)
 Z_res, y_res = augmenter.fit_resample(Z_train, y_train)
 pca = PCA(n_components=2).fit(Z_train)
 

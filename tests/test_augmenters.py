@@ -8,7 +8,7 @@ from sklearn.decomposition import PCA
 from sklearn.frozen import FrozenEstimator
 from sklearn.neighbors import NearestNeighbors
 
-from vaeaug import VAE, LatentAugmenter, VAEAugmenter
+from vaeaug import VAE, FeatureSpaceAugmenter, VAEAugmenter
 
 NO_JITTER = dict(max_rotation=0, max_shift=0)
 
@@ -18,7 +18,7 @@ NO_JITTER = dict(max_rotation=0, max_shift=0)
 @pytest.mark.parametrize("method, sign", [("interpolation", 1.0), ("extrapolation", -1.0)])
 def test_latent_augmenter_follows_the_formulas(blobs, method, sign):
     X, y = blobs
-    sampler = LatentAugmenter(method=method, alpha=0.3, random_state=0)
+    sampler = FeatureSpaceAugmenter(method=method, alpha=0.3, random_state=0)
     X_res, y_res = sampler.fit_resample(X, y)
     new = sampler.synthetic_mask_
     base, partner = sampler.sample_indices_[new], sampler.neighbor_indices_[new]
@@ -29,7 +29,7 @@ def test_latent_augmenter_follows_the_formulas(blobs, method, sign):
 
 def test_default_pairs_each_sample_with_its_three_nearest_classmates(blobs):
     X, y = blobs
-    sampler = LatentAugmenter(random_state=0)
+    sampler = FeatureSpaceAugmenter(random_state=0)
     sampler.fit_resample(X, y)
     new = sampler.synthetic_mask_
     for i in range(len(X)):
@@ -43,7 +43,7 @@ def test_noise_scale_is_the_per_dimension_std_of_the_encoded_set():
     rng = np.random.RandomState(0)
     X = rng.normal(size=(400, 2)) * [1.0, 10.0]
     y = np.repeat([0, 1], 200)
-    sampler = LatentAugmenter(method="noise", alpha=0.5, n_per_sample=20, random_state=0)
+    sampler = FeatureSpaceAugmenter(method="noise", alpha=0.5, n_per_sample=20, random_state=0)
     X_res, _ = sampler.fit_resample(X, y)
     new = sampler.synthetic_mask_
     step = X_res[new] - X[sampler.sample_indices_[new]]
@@ -54,7 +54,7 @@ def test_noise_scale_is_the_per_dimension_std_of_the_encoded_set():
 def test_neighbor_search_all_may_cross_classes():
     X = np.array([[0.0], [0.1], [5.0], [5.1], [0.05], [5.05]])
     y = np.array([0, 1, 0, 1, 0, 1])
-    sampler = LatentAugmenter(k_neighbors=1, n_per_sample=1, neighbor_search="all")
+    sampler = FeatureSpaceAugmenter(k_neighbors=1, n_per_sample=1, neighbor_search="all")
     sampler.fit_resample(X, y)
     partners = sampler.neighbor_indices_[sampler.synthetic_mask_]
     assert np.any(y[partners] != y)
@@ -62,8 +62,8 @@ def test_neighbor_search_all_may_cross_classes():
 
 def test_k_neighbors_accepts_an_estimator(blobs):
     X, y = blobs
-    a = LatentAugmenter(k_neighbors=NearestNeighbors(n_neighbors=3), n_per_sample=2)
-    b = LatentAugmenter(k_neighbors=2, n_per_sample=2)
+    a = FeatureSpaceAugmenter(k_neighbors=NearestNeighbors(n_neighbors=3), n_per_sample=2)
+    b = FeatureSpaceAugmenter(k_neighbors=2, n_per_sample=2)
     np.testing.assert_array_equal(a.fit_resample(X, y)[0], b.fit_resample(X, y)[0])
 
 
@@ -74,7 +74,7 @@ def test_custom_generator_callable(blobs):
         assert isinstance(random_state, np.random.RandomState)
         return (z + z_neighbor) / 2 + 1
 
-    sampler = LatentAugmenter(method=midpoint_plus_one)
+    sampler = FeatureSpaceAugmenter(method=midpoint_plus_one)
     X_res, _ = sampler.fit_resample(X, y)
     new = sampler.synthetic_mask_
     base, partner = sampler.sample_indices_[new], sampler.neighbor_indices_[new]
@@ -83,7 +83,7 @@ def test_custom_generator_callable(blobs):
 
 def test_custom_generator_with_a_wrong_shape_is_reported(blobs):
     with pytest.raises(ValueError, match="must return an array of shape"):
-        LatentAugmenter(method=lambda z, zn, rng: z[:, :1]).fit_resample(*blobs)
+        FeatureSpaceAugmenter(method=lambda z, zn, rng: z[:, :1]).fit_resample(*blobs)
 
 
 # ------------------------------------------------------------------- amounts
@@ -92,7 +92,7 @@ def test_custom_generator_with_a_wrong_shape_is_reported(blobs):
 def test_plain_augmentation_works_on_balanced_data():
     X = np.random.RandomState(0).normal(size=(20, 3))
     y = np.repeat([0, 1], 10)
-    sampler = LatentAugmenter(n_per_sample=5)
+    sampler = FeatureSpaceAugmenter(n_per_sample=5)
     X_res, y_res = sampler.fit_resample(X, y)
     assert len(X_res) == 20 + 100
     assert np.bincount(y_res).tolist() == [60, 60]
@@ -101,7 +101,7 @@ def test_plain_augmentation_works_on_balanced_data():
 
 def test_more_samples_than_neighbours_cycle_through_them(blobs):
     X, y = blobs
-    sampler = LatentAugmenter(k_neighbors=2, n_per_sample=5)
+    sampler = FeatureSpaceAugmenter(k_neighbors=2, n_per_sample=5)
     sampler.fit_resample(X, y)
     new = sampler.synthetic_mask_
     partners = sampler.neighbor_indices_[new][sampler.sample_indices_[new] == 0]
@@ -112,7 +112,7 @@ def test_more_samples_than_neighbours_cycle_through_them(blobs):
 def test_small_class_uses_the_neighbours_it_has():
     X = np.array([[0.0], [1.0], [2.0], [3.0], [10.0], [11.0]])
     y = np.array([0, 0, 0, 0, 1, 1])
-    sampler = LatentAugmenter(k_neighbors=3, n_per_sample=3)
+    sampler = FeatureSpaceAugmenter(k_neighbors=3, n_per_sample=3)
     _, y_res = sampler.fit_resample(X, y)
     assert np.bincount(y_res).tolist() == [4 + 12, 2 + 6]
     partners = sampler.neighbor_indices_[sampler.synthetic_mask_ & (y_res == 1)]
@@ -123,11 +123,11 @@ def test_single_sample_class_is_skipped_with_a_warning():
     X = np.array([[0.0], [1.0], [2.0], [10.0]])
     y = np.array([0, 0, 0, 1])
     with pytest.warns(UserWarning, match=r"Classes \[1\] have a single sample"):
-        _, y_res = LatentAugmenter().fit_resample(X, y)
+        _, y_res = FeatureSpaceAugmenter().fit_resample(X, y)
     assert np.bincount(y_res).tolist() == [3 + 9, 1]
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        _, y_res = LatentAugmenter(method="noise").fit_resample(X, y)
+        _, y_res = FeatureSpaceAugmenter(method="noise").fit_resample(X, y)
     assert np.bincount(y_res).tolist() == [12, 4]
 
 
@@ -136,13 +136,15 @@ def test_single_sample_class_is_skipped_with_a_warning():
     [("auto", [8, 8, 8]), ("minority", [8, 6, 8]), ({1: 10, 2: 7}, [8, 10, 7])],
 )
 def test_sampling_strategy_balances_like_imblearn(blobs, strategy, expected):
-    _, y_res = LatentAugmenter(sampling_strategy=strategy, random_state=0).fit_resample(*blobs)
+    _, y_res = FeatureSpaceAugmenter(sampling_strategy=strategy, random_state=0).fit_resample(
+        *blobs
+    )
     assert np.bincount(y_res).tolist() == expected
 
 
 def test_balancing_shares_new_samples_evenly(blobs):
     X, y = blobs
-    sampler = LatentAugmenter(sampling_strategy={2: 5 + 12}, random_state=0)
+    sampler = FeatureSpaceAugmenter(sampling_strategy={2: 5 + 12}, random_state=0)
     sampler.fit_resample(X, y)
     sources = sampler.sample_indices_[sampler.synthetic_mask_]
     assert sorted(np.bincount(sources, minlength=19)[y == 2]) == [2, 2, 2, 3, 3]
@@ -490,8 +492,8 @@ def test_warnings_point_at_the_users_line():
 
     X = np.random.RandomState(0).normal(size=(7, 3))
     y = np.array([0, 0, 0, 1, 1, 1, 2])
-    pipe = Pipeline([("aug", LatentAugmenter()), ("clf", KNeighborsClassifier(1))])
-    for call in (lambda: LatentAugmenter().fit_resample(X, y), lambda: pipe.fit(X, y)):
+    pipe = Pipeline([("aug", FeatureSpaceAugmenter()), ("clf", KNeighborsClassifier(1))])
+    for call in (lambda: FeatureSpaceAugmenter().fit_resample(X, y), lambda: pipe.fit(X, y)):
         with pytest.warns(UserWarning, match="single sample") as caught:
             call()
         assert [w.filename for w in caught] == [__file__]
@@ -510,9 +512,11 @@ def test_parameter_validation_can_be_skipped_like_scikit_learns(digits):
 def test_extra_fit_parameters_are_refused_by_name(blobs):
     X, y = blobs
     with pytest.raises(TypeError, match=r"fit_resample takes no parameters.*\['sample_weight'\]"):
-        LatentAugmenter().fit_resample(X, y, sample_weight=np.ones(len(y)))
-    with pytest.raises(TypeError, match=r"LatentAugmenter.fit takes no parameters.*\['weights'\]"):
-        LatentAugmenter().fit(X, y, weights=None)
+        FeatureSpaceAugmenter().fit_resample(X, y, sample_weight=np.ones(len(y)))
+    with pytest.raises(
+        TypeError, match=r"FeatureSpaceAugmenter.fit takes no parameters.*\['weights'\]"
+    ):
+        FeatureSpaceAugmenter().fit(X, y, weights=None)
 
 
 def test_two_fits_in_two_threads_match_one_fit_alone(digits):

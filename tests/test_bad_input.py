@@ -30,7 +30,7 @@ from sklearn.decomposition import PCA
 from sklearn.frozen import FrozenEstimator
 from sklearn.utils._param_validation import InvalidParameterError
 
-from vaeaug import VAE, AffineJitterAugmenter, LatentAugmenter, VAEAugmenter
+from vaeaug import VAE, AffineJitterAugmenter, FeatureSpaceAugmenter, VAEAugmenter
 from vaeaug._input import resolve_image_shape
 from vaeaug.cli import main
 from vaeaug.datasets import load_mnist, load_ujipen, load_ujipen_v1, load_ujipen_v2_digits
@@ -64,49 +64,49 @@ def _assert_unchanged(after, before):
 ESTIMATOR_CASES = [
     # What X holds
     pytest.param(
-        LatentAugmenter(),
+        FeatureSpaceAugmenter(),
         np.array([["a", "b", "c"]] * 6, dtype=object),
         Y6,
         r"X must hold real numbers \(booleans, integers or floats\); got dtype object "
         r"holding 'a' \(could not convert string to float: 'a'\)\. Encode categories as "
         r"numbers first",
-        id="latent-object-strings",
+        id="feature-space-object-strings",
     ),
     pytest.param(
-        LatentAugmenter(),
+        FeatureSpaceAugmenter(),
         np.array([["1.5", "x", "2"]] * 6),
         Y6,
         r"X must hold real numbers .* got dtype <U3\. Encode categories",
-        id="latent-unicode-array",
+        id="feature-space-unicode-array",
     ),
     pytest.param(
-        LatentAugmenter(),
+        FeatureSpaceAugmenter(),
         X6 + 1j,
         Y6,
         r"^Complex data not supported: X must hold real numbers .* got dtype complex128\.$",
-        id="latent-complex",
+        id="feature-space-complex",
     ),
     pytest.param(
-        LatentAugmenter(),
+        FeatureSpaceAugmenter(),
         np.array([[1.0, None, 2.0]] * 6, dtype=object),
         Y6,
         (TypeError, r"got dtype object holding None \(float\(\) argument must be a string or a"),
-        id="latent-object-none",
+        id="feature-space-object-none",
     ),
     pytest.param(
-        LatentAugmenter(),
+        FeatureSpaceAugmenter(),
         _frame(colour=pd.Categorical(list("rgbrgb"))),
         Y6,
         r"X must hold numbers, but these columns do not: 'colour' \(category\)\. "
         r"Encode categorical columns as numbers first",
-        id="latent-frame-categorical",
+        id="feature-space-frame-categorical",
     ),
     pytest.param(
-        LatentAugmenter(),
+        FeatureSpaceAugmenter(),
         _frame(size=pd.Categorical([1, 2, 3, 1, 2, 3])),
         Y6,
         r"these columns do not: 'size' \(category\)",
-        id="latent-frame-numeric-categories",
+        id="feature-space-frame-numeric-categories",
     ),
     pytest.param(
         AffineJitterAugmenter(),
@@ -130,14 +130,18 @@ ESTIMATOR_CASES = [
         id="vae-object-strings",
     ),
     pytest.param(
-        LatentAugmenter(),
+        FeatureSpaceAugmenter(),
         np.where(np.eye(6, 3) > 0, np.nan, X6),
         Y6,
         "Input X contains NaN",
-        id="latent-nan",
+        id="feature-space-nan",
     ),
     pytest.param(
-        LatentAugmenter(), np.where(np.eye(6, 3) > 0, np.inf, X6), Y6, "infinity", id="latent-inf"
+        FeatureSpaceAugmenter(),
+        np.where(np.eye(6, 3) > 0, np.inf, X6),
+        Y6,
+        "infinity",
+        id="feature-space-inf",
     ),
     pytest.param(
         AffineJitterAugmenter(),
@@ -147,19 +151,19 @@ ESTIMATOR_CASES = [
         id="jitter-nan",
     ),
     # The shape of X
-    pytest.param(LatentAugmenter(), np.ones((0, 3)), [], r"0 sample\(s\)", id="latent-empty"),
+    pytest.param(FeatureSpaceAugmenter(), np.ones((0, 3)), [], r"0 sample\(s\)", id="feature-space-empty"),
     pytest.param(
-        LatentAugmenter(), np.ones((6, 0)), Y6, r"0 feature\(s\)", id="latent-no-features"
+        FeatureSpaceAugmenter(), np.ones((6, 0)), Y6, r"0 feature\(s\)", id="feature-space-no-features"
     ),
     pytest.param(
-        LatentAugmenter(), np.ones(6), Y6, "Expected 2D array, got 1D array", id="latent-1d"
+        FeatureSpaceAugmenter(), np.ones(6), Y6, "Expected 2D array, got 1D array", id="feature-space-1d"
     ),
     pytest.param(
-        LatentAugmenter(),
+        FeatureSpaceAugmenter(),
         np.ones((6, 1, 2, 2, 2)),
         Y6,
         r"X must have 2 dimensions \(n_samples, n_features\), 3 .* or 4 .*; got 5\.",
-        id="latent-5d",
+        id="feature-space-5d",
     ),
     pytest.param(
         AffineJitterAugmenter(),
@@ -169,11 +173,11 @@ ESTIMATOR_CASES = [
         id="jitter-5d",
     ),
     pytest.param(
-        LatentAugmenter(),
+        FeatureSpaceAugmenter(),
         [[1.0, 2.0], [3.0], [4.0, 5.0], [6.0, 7.0]],
         [0, 0, 1, 1],
         r"X must be an array of numbers of shape \(n_samples, n_features\); .*inhomogeneous",
-        id="latent-ragged-list",
+        id="feature-space-ragged-list",
     ),
     pytest.param(
         AffineJitterAugmenter(image_shape=(3, 3)),
@@ -206,11 +210,11 @@ ESTIMATOR_CASES = [
     ),
     # y
     pytest.param(
-        LatentAugmenter(),
+        FeatureSpaceAugmenter(),
         X6,
         Y6[:4],
         r"inconsistent numbers of samples: \[6, 4\]",
-        id="latent-y-too-short",
+        id="feature-space-y-too-short",
     ),
     pytest.param(
         AffineJitterAugmenter(),
@@ -220,11 +224,11 @@ ESTIMATOR_CASES = [
         id="jitter-y-too-long",
     ),
     pytest.param(
-        LatentAugmenter(),
+        FeatureSpaceAugmenter(),
         X6,
         np.zeros(6),
         "needs to have more than 1 class. Got 1 class",
-        id="latent-single-class",
+        id="feature-space-single-class",
     ),
     pytest.param(
         AffineJitterAugmenter(),
@@ -234,30 +238,34 @@ ESTIMATOR_CASES = [
         id="jitter-single-class",
     ),
     pytest.param(
-        LatentAugmenter(),
+        FeatureSpaceAugmenter(),
         X6,
         None,
-        "LatentAugmenter requires y to be passed, but the target y is None",
-        id="latent-y-none",
+        "FeatureSpaceAugmenter requires y to be passed, but the target y is None",
+        id="feature-space-y-none",
     ),
     pytest.param(
-        LatentAugmenter(), X6, np.linspace(0, 1, 6), "Unknown label type", id="latent-y-continuous"
+        FeatureSpaceAugmenter(),
+        X6,
+        np.linspace(0, 1, 6),
+        "Unknown label type",
+        id="feature-space-y-continuous",
     ),
     pytest.param(
-        LatentAugmenter(),
+        FeatureSpaceAugmenter(),
         X6,
         np.array([0, 1, np.nan, 0, 1, 0]),
         "Input y contains NaN",
-        id="latent-y-nan",
+        id="feature-space-y-nan",
     ),
     # sampling_strategy
     pytest.param(
-        LatentAugmenter(sampling_strategy={0: 1, 1: 3}),
+        FeatureSpaceAugmenter(sampling_strategy={0: 1, 1: 3}),
         X6,
         Y6,
         r"sampling_strategy=\{0: 1, 1: 3\} does not suit y: .*greater or equal to the "
         r"original number of samples\. Originally, there is 3 samples and 1 samples are asked",
-        id="latent-strategy-fewer-than-present",
+        id="feature-space-strategy-fewer-than-present",
     ),
     pytest.param(
         AffineJitterAugmenter(sampling_strategy={0: 2, 1: 5}),
@@ -267,24 +275,30 @@ ESTIMATOR_CASES = [
         id="jitter-strategy-fewer-than-present",
     ),
     pytest.param(
-        LatentAugmenter(sampling_strategy={0: 5, 7: 3}),
+        FeatureSpaceAugmenter(sampling_strategy={0: 5, 7: 3}),
         X6,
         Y6,
         r"sampling_strategy=\{0: 5, 7: 3\} does not suit y: The \{7\} target class",
-        id="latent-strategy-unknown-class",
+        id="feature-space-strategy-unknown-class",
     ),
     pytest.param(
-        LatentAugmenter(sampling_strategy=0.5),
+        FeatureSpaceAugmenter(sampling_strategy=0.5),
         X6,
         [0, 0, 1, 1, 2, 2],
         r"sampling_strategy=0\.5 does not suit y: .*float only when the type of target is binary",
-        id="latent-strategy-float-multiclass",
+        id="feature-space-strategy-float-multiclass",
     ),
     # Parameters
-    pytest.param(LatentAugmenter(method="mixup"), X6, Y6, "'method' parameter", id="latent-method"),
-    pytest.param(LatentAugmenter(alpha=-1.0), X6, Y6, "'alpha' parameter", id="latent-alpha"),
     pytest.param(
-        LatentAugmenter(k_neighbors=0), X6, Y6, "'k_neighbors' parameter", id="latent-k-neighbors"
+        FeatureSpaceAugmenter(method="mixup"), X6, Y6, "'method' parameter", id="feature-space-method"
+    ),
+    pytest.param(FeatureSpaceAugmenter(alpha=-1.0), X6, Y6, "'alpha' parameter", id="feature-space-alpha"),
+    pytest.param(
+        FeatureSpaceAugmenter(k_neighbors=0),
+        X6,
+        Y6,
+        "'k_neighbors' parameter",
+        id="feature-space-k-neighbors",
     ),
 ]
 
@@ -452,7 +466,7 @@ def test_vae_transform_refuses_what_fit_refuses():
 def test_uint8_interpolation_does_not_wrap_around():
     X = np.array([[10], [12], [14], [200], [210], [220]], dtype=np.uint8)
     X_before = X.copy()
-    sampler = LatentAugmenter(k_neighbors=1, n_per_sample=1, alpha=0.5, random_state=0)
+    sampler = FeatureSpaceAugmenter(k_neighbors=1, n_per_sample=1, alpha=0.5, random_state=0)
     X_res, _ = sampler.fit_resample(X, Y6)
     _assert_unchanged(X, X_before)
     assert X_res.dtype == np.uint8
@@ -466,7 +480,7 @@ def test_uint8_noise_is_not_truncated():
     X = np.full((40, 1), 100, dtype=np.uint8)
     X[::2] = 120  # standard deviation 10
     y = np.repeat([0, 1], 20)
-    X_res, _ = LatentAugmenter(method="noise", alpha=1.0, random_state=0).fit_resample(X, y)
+    X_res, _ = FeatureSpaceAugmenter(method="noise", alpha=1.0, random_state=0).fit_resample(X, y)
     change = X_res[40:, 0].astype(int) - np.repeat(X[:, 0].astype(int), 3)
     # Noise truncated to uint8 moves by multiples of 10, and by about 255 when negative.
     assert np.abs(change).max() < 60
@@ -489,8 +503,8 @@ def test_latent_augmenter_accepts_dtype_and_rounds_integers(dtype, out_dtype, me
     X = X_float.astype(dtype)
     X_before = X.copy()
     params = dict(method=method, alpha=0.4, random_state=0)
-    X_res, y_res = LatentAugmenter(**params).fit_resample(X, Y6.repeat(2))
-    reference, _ = LatentAugmenter(**params).fit_resample(X_float.astype(float), Y6.repeat(2))
+    X_res, y_res = FeatureSpaceAugmenter(**params).fit_resample(X, Y6.repeat(2))
+    reference, _ = FeatureSpaceAugmenter(**params).fit_resample(X_float.astype(float), Y6.repeat(2))
     _assert_unchanged(X, X_before)
     assert X_res.dtype == out_dtype
     np.testing.assert_array_equal(X_res[:12], X)
@@ -508,8 +522,8 @@ def test_data_frame_integer_columns_are_rounded_not_truncated():
     X = pd.DataFrame({"count": [0, 1, 2, 10, 11, 13], "size": np.linspace(0, 1, 6)})
     before = X.copy()
     params = dict(k_neighbors=2, alpha=0.3, random_state=0)
-    X_res, _ = LatentAugmenter(**params).fit_resample(X, Y6)
-    reference, _ = LatentAugmenter(**params).fit_resample(X.to_numpy(float), Y6)
+    X_res, _ = FeatureSpaceAugmenter(**params).fit_resample(X, Y6)
+    reference, _ = FeatureSpaceAugmenter(**params).fit_resample(X.to_numpy(float), Y6)
     _assert_unchanged(X, before)
     assert X_res.dtypes.tolist() == X.dtypes.tolist()
     np.testing.assert_array_equal(X_res["count"], np.rint(reference[:, 0]))
@@ -545,7 +559,7 @@ def test_vae_accepts_boolean_object_and_float16_tables(X):
 @pytest.mark.parametrize("method", ["noise", "interpolation", "extrapolation"])
 def test_single_sample_class_with_every_method(method):
     X, y = X6, np.array([0, 0, 0, 0, 0, 1])
-    sampler = LatentAugmenter(method=method, n_per_sample=2, random_state=0)
+    sampler = FeatureSpaceAugmenter(method=method, n_per_sample=2, random_state=0)
     if method == "noise":  # needs no neighbour: the lone sample gets its share
         with warnings.catch_warnings():
             warnings.simplefilter("error")
@@ -561,7 +575,9 @@ def test_single_sample_class_with_every_method(method):
 def test_n_per_sample_ignored_by_a_sampling_strategy_is_announced():
     y = np.array([0, 0, 0, 0, 1, 1])
     with pytest.warns(UserWarning, match=r"n_per_sample=5 is not used: sampling_strategy='auto'"):
-        _, y_res = LatentAugmenter(n_per_sample=5, sampling_strategy="auto").fit_resample(X6, y)
+        _, y_res = FeatureSpaceAugmenter(n_per_sample=5, sampling_strategy="auto").fit_resample(
+            X6, y
+        )
     assert np.bincount(y_res).tolist() == [4, 4]  # the strategy decides
     with warnings.catch_warnings():  # left at its default, nothing to say
         warnings.simplefilter("error")

@@ -8,7 +8,7 @@ conventions (cloning, pickling, unmodified input, parameter validation) directly
 from imblearn.utils.estimator_checks import parametrize_with_checks as imblearn_checks
 from sklearn.utils.estimator_checks import parametrize_with_checks as sklearn_checks
 
-from vaeaug import VAE, LatentAugmenter, VAEAugmenter
+from vaeaug import VAE, FeatureSpaceAugmenter, VAEAugmenter
 from vaeaug.classifiers import MLPClassifier
 
 FAST_VAE = dict(hidden_units=8, max_epochs=2, batch_size=64)
@@ -16,8 +16,8 @@ FAST_VAE = dict(hidden_units=8, max_epochs=2, batch_size=64)
 ESTIMATORS = [
     MLPClassifier(hidden_units=16, n_layers=2, max_epochs=20, random_state=0),
     VAE(latent_dim=2, **FAST_VAE, random_state=0),
-    LatentAugmenter(random_state=0),
-    LatentAugmenter(method="noise", sampling_strategy="auto", random_state=0),
+    FeatureSpaceAugmenter(random_state=0),
+    FeatureSpaceAugmenter(method="noise", sampling_strategy="auto", random_state=0),
     VAEAugmenter(VAE(latent_dim=2, **FAST_VAE), random_state=0),
     VAEAugmenter(VAE(latent_dim=2, **FAST_VAE), sampling_strategy="auto", random_state=0),
 ]

@@ -7,7 +7,7 @@ from sklearn.neighbors import KNeighborsClassifier
 from sklearn.neural_network import MLPClassifier
 from sklearn.svm import SVC
 
-from vaeaug import VAE, LatentAugmenter, VAEAugmenter
+from vaeaug import VAE, FeatureSpaceAugmenter, VAEAugmenter
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +75,7 @@ def test_latent_space_route_encodes_test_data(split):
     pipe = Pipeline(
         [
             ("encode", VAE(**FAST, random_state=0)),
-            ("aug", LatentAugmenter(random_state=0)),
+            ("aug", FeatureSpaceAugmenter(random_state=0)),
             ("clf", KNeighborsClassifier()),
         ]
     ).fit(X_train, y_train)

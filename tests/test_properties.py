@@ -1,4 +1,4 @@
-"""Properties of the generators and of the output of LatentAugmenter and AffineJitterAugmenter.
+"""Properties of the generators and of what FeatureSpaceAugmenter and AffineJitterAugmenter return.
 
 For any shape, dtype and class layout that validation accepts: the originals
 come back first and bit-identical, the counts follow the documented rule,
@@ -16,7 +16,7 @@ from hypothesis.extra import numpy as hnp
 from sklearn.base import clone
 from sklearn.neighbors import NearestNeighbors
 
-from vaeaug import AffineJitterAugmenter, LatentAugmenter
+from vaeaug import AffineJitterAugmenter, FeatureSpaceAugmenter
 from vaeaug.generators import find_neighbors, pair_with_neighbors, spread_counts
 
 SETTINGS = settings(max_examples=40, deadline=None, derandomize=True, database=None)
@@ -84,7 +84,7 @@ def assert_same_output(sampler, X, y, X_res, y_res):
     np.testing.assert_array_equal(again.neighbor_indices_, sampler.neighbor_indices_)
 
 
-# ------------------------------------------------------------- LatentAugmenter
+# ------------------------------------------------------------- FeatureSpaceAugmenter
 
 
 @st.composite
@@ -114,7 +114,7 @@ def latent_cases(draw):
 @given(latent_cases())
 def test_latent_augmenter_output_layout(case):
     X, y, params = case
-    sampler = LatentAugmenter(**params)
+    sampler = FeatureSpaceAugmenter(**params)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # one-sample classes
         X_res, y_res = sampler.fit_resample(X, y)

@@ -7,7 +7,7 @@ from imblearn.pipeline import Pipeline
 from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_score
 from sklearn.neighbors import KNeighborsClassifier, NearestNeighbors
 
-from vaeaug import VAE, AffineJitterAugmenter, LatentAugmenter, VAEAugmenter
+from vaeaug import VAE, AffineJitterAugmenter, FeatureSpaceAugmenter, VAEAugmenter
 from vaeaug.model_selection import SemiSupervisedSplit
 
 
@@ -42,7 +42,7 @@ def test_the_vae_learns_from_every_row_and_only_labelled_rows_come_back(pool, mo
 def test_without_unlabelled_label_minus_one_is_a_class():
     X = np.random.RandomState(0).normal(size=(12, 3))
     y = np.repeat([-1, 1], 6)
-    _, y_res = LatentAugmenter(random_state=0).fit_resample(X, y)
+    _, y_res = FeatureSpaceAugmenter(random_state=0).fit_resample(X, y)
     assert np.sum(y_res == -1) == 24 and np.sum(y_res == 1) == 24
 
 
@@ -50,7 +50,7 @@ def test_unlabelled_partners_are_the_nearest_unlabelled_rows():
     rng = np.random.RandomState(0)
     X = rng.normal(size=(40, 2))
     y = np.where(np.arange(40) < 10, np.arange(40) % 2, -1)
-    augmenter = LatentAugmenter(
+    augmenter = FeatureSpaceAugmenter(
         neighbor_search="unlabelled", unlabelled_label=-1, n_per_sample=3, random_state=0
     )
     X_res, y_res = augmenter.fit_resample(X, y)
@@ -87,19 +87,19 @@ def test_vae_augmenter_interpolates_towards_unlabelled_rows(pool):
 def test_unlabelled_search_without_unlabelled_rows_is_refused():
     X, y = np.random.RandomState(0).normal(size=(12, 3)), np.arange(12) % 2
     with pytest.raises(ValueError, match="neighbor_search='unlabelled' pairs labelled.*no row"):
-        LatentAugmenter(neighbor_search="unlabelled", unlabelled_label=-1).fit_resample(X, y)
+        FeatureSpaceAugmenter(neighbor_search="unlabelled", unlabelled_label=-1).fit_resample(X, y)
 
 
 def test_no_labelled_row_is_refused():
     X = np.random.RandomState(0).normal(size=(6, 3))
     with pytest.raises(ValueError, match="y holds no labelled sample"):
-        LatentAugmenter(unlabelled_label=-1).fit_resample(X, np.full(6, -1))
+        FeatureSpaceAugmenter(unlabelled_label=-1).fit_resample(X, np.full(6, -1))
 
 
 def test_string_labels_with_an_unlabelled_marker():
     X = np.random.RandomState(0).normal(size=(9, 3))
     y = np.array(["cat", "cat", "cat", "dog", "dog", "dog", "?", "?", "?"], dtype=object)
-    X_res, y_res = LatentAugmenter(unlabelled_label="?", random_state=0).fit_resample(X, y)
+    X_res, y_res = FeatureSpaceAugmenter(unlabelled_label="?", random_state=0).fit_resample(X, y)
     assert set(y_res) == {"cat", "dog"} and len(X_res) == 6 * 4
 
 
@@ -126,7 +126,7 @@ def test_grid_search_scores_labelled_rows_only(pool):
     X, y, _ = pool
     pipe = Pipeline(
         [
-            ("aug", LatentAugmenter(unlabelled_label=-1, random_state=0)),
+            ("aug", FeatureSpaceAugmenter(unlabelled_label=-1, random_state=0)),
             ("clf", KNeighborsClassifier(1)),
         ]
     )

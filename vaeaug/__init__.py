@@ -1,6 +1,6 @@
 """vaeaug: data augmentation for scikit-learn with a variational autoencoder."""
 
-from .augmenters import LatentAugmenter, VAEAugmenter
+from .augmenters import FeatureSpaceAugmenter, VAEAugmenter
 from .callbacks import Callback, EarlyStopping, ProgressBar
 from .jitter import AffineJitterAugmenter
 from .vae import VAE
@@ -8,7 +8,7 @@ from .vae import VAE
 __all__ = [
     "VAE",
     "VAEAugmenter",
-    "LatentAugmenter",
+    "FeatureSpaceAugmenter",
     "AffineJitterAugmenter",
     "Callback",
     "EarlyStopping",

@@ -1,4 +1,4 @@
-"""Samplers that augment a labelled set in a latent space (imbalanced-learn API)."""
+"""Samplers that move samples in a feature or latent space (imbalanced-learn API)."""
 
 from __future__ import annotations
 
@@ -130,15 +130,16 @@ class BaseLatentAugmenter(BaseAugmenter):
     amount_parameters=AMOUNT_PARAMETERS,
     attributes=ATTRIBUTES_DOC,
 )
-class LatentAugmenter(BaseLatentAugmenter):
-    """Augment samples by noise, interpolation or extrapolation in their own feature space.
+class FeatureSpaceAugmenter(BaseLatentAugmenter):
+    """Augment feature vectors by noise, interpolation or extrapolation, where they are.
 
-    The feature-space augmentation of DeVries & Taylor (2017). Put it after a
-    :class:`~vaeaug.VAE` in a pipeline to train a classifier on latent vectors:
-    the pipeline then encodes test data too, whereas samplers are skipped at
-    predict time::
+    The feature-space augmentation of DeVries & Taylor (2017), on any numeric
+    features: a table, pixels (interpolation between same-class images), an
+    embedding, or the latent vectors of a :class:`~vaeaug.VAE`. After a VAE
+    in a pipeline the classifier trains on latent vectors, and the pipeline
+    encodes test data too, whereas samplers are skipped at predict time::
 
-        Pipeline([("encode", VAE()), ("aug", LatentAugmenter()), ("clf", SVC())])
+        Pipeline([("encode", VAE()), ("aug", FeatureSpaceAugmenter()), ("clf", SVC())])
 
     Parameters
     ----------
@@ -270,7 +271,7 @@ class VAEAugmenter(BaseLatentAugmenter):
 
     See Also
     --------
-    LatentAugmenter : The same generators on feature vectors, e.g. after a VAE in a pipeline.
+    FeatureSpaceAugmenter : The same generators on feature vectors, e.g. after a VAE in a pipeline.
 
     Examples
     --------

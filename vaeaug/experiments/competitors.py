@@ -14,7 +14,7 @@ from sklearn.neighbors import KNeighborsClassifier
 from sklearn.neural_network import MLPClassifier as SklearnMLPClassifier
 from sklearn.svm import SVC
 
-from ..augmenters import LatentAugmenter
+from ..augmenters import FeatureSpaceAugmenter
 from ..classifiers import MLPClassifier
 from ..jitter import AffineJitterAugmenter
 
@@ -49,7 +49,7 @@ def _smote(image_shape, seed, n_per_sample):
 #: - ``jitter``: rotations of up to 10 degrees and shifts of up to 2 pixels.
 COMPETITORS: dict[str, Callable] = {
     "smote": _smote,
-    "pixel-interpolation": lambda image_shape, seed, n_per_sample: LatentAugmenter(
+    "pixel-interpolation": lambda image_shape, seed, n_per_sample: FeatureSpaceAugmenter(
         method="interpolation",
         alpha=0.5,
         k_neighbors=3,
