@@ -151,12 +151,22 @@ ESTIMATOR_CASES = [
         id="jitter-nan",
     ),
     # The shape of X
-    pytest.param(FeatureSpaceAugmenter(), np.ones((0, 3)), [], r"0 sample\(s\)", id="feature-space-empty"),
     pytest.param(
-        FeatureSpaceAugmenter(), np.ones((6, 0)), Y6, r"0 feature\(s\)", id="feature-space-no-features"
+        FeatureSpaceAugmenter(), np.ones((0, 3)), [], r"0 sample\(s\)", id="feature-space-empty"
     ),
     pytest.param(
-        FeatureSpaceAugmenter(), np.ones(6), Y6, "Expected 2D array, got 1D array", id="feature-space-1d"
+        FeatureSpaceAugmenter(),
+        np.ones((6, 0)),
+        Y6,
+        r"0 feature\(s\)",
+        id="feature-space-no-features",
+    ),
+    pytest.param(
+        FeatureSpaceAugmenter(),
+        np.ones(6),
+        Y6,
+        "Expected 2D array, got 1D array",
+        id="feature-space-1d",
     ),
     pytest.param(
         FeatureSpaceAugmenter(),
@@ -290,9 +300,15 @@ ESTIMATOR_CASES = [
     ),
     # Parameters
     pytest.param(
-        FeatureSpaceAugmenter(method="mixup"), X6, Y6, "'method' parameter", id="feature-space-method"
+        FeatureSpaceAugmenter(method="mixup"),
+        X6,
+        Y6,
+        "'method' parameter",
+        id="feature-space-method",
     ),
-    pytest.param(FeatureSpaceAugmenter(alpha=-1.0), X6, Y6, "'alpha' parameter", id="feature-space-alpha"),
+    pytest.param(
+        FeatureSpaceAugmenter(alpha=-1.0), X6, Y6, "'alpha' parameter", id="feature-space-alpha"
+    ),
     pytest.param(
         FeatureSpaceAugmenter(k_neighbors=0),
         X6,
