@@ -192,14 +192,23 @@ def test_vae_seed_shares_one_vae_across_repetitions(tmp_path):
     assert fitted == [5]  # trained once, with the shared seed
 
 
-def test_recipes_that_search_the_pool_get_the_unlabelled_images():
-    data = PROTOCOLS["digits"].load(None, 0)
+@pytest.mark.parametrize("label_dtype", [np.int64, np.uint8, str])
+def test_recipes_that_search_the_pool_get_the_unlabelled_images(label_dtype):
+    digits = PROTOCOLS["digits"]
+
+    def load(data_home, seed):  # MNIST's labels are uint8, UJI Pen's strings
+        data = digits.load(data_home, seed)
+        data.y_train = data.y_train.astype(label_dtype)
+        return data
+
+    protocol = Protocol("digits", "", load, digits.latent_dims, vae_params=digits.vae_params)
+    data = protocol.load(None, 0)
     pool = data.pool()
     assert len(pool) == len(data.X_unlabelled) - len(data.X_train)
     labelled = {row.tobytes() for row in data.X_train}
     assert not any(row.tobytes() in labelled for row in pool)
     rows = run_protocol(
-        PROTOCOLS["digits"],
+        protocol,
         methods=[],
         competitors=[],
         recipes=[{"neighbor_search": "unlabelled", "n_per_sample": 2}],

@@ -231,7 +231,8 @@ def _augment(name: str, augmenter, data: ExperimentData) -> _TrainingSet:
     if getattr(augmenter, "neighbor_search", None) == "unlabelled":
         pool = data.pool()
         # scikit-learn's -1 for integer labels; a string that is no class for strings.
-        unlabelled, dtype = (-1, y.dtype) if y.dtype.kind in "iu" else ("<unlabelled>", object)
+        # (MNIST's labels are uint8, where -1 does not fit.)
+        unlabelled, dtype = (-1, np.int64) if y.dtype.kind in "iu" else ("<unlabelled>", object)
         X = np.concatenate([X, pool])
         y = np.concatenate([y.astype(dtype), np.full(len(pool), unlabelled, dtype=dtype)])
         augmenter.set_params(unlabelled_label=unlabelled)
