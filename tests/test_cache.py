@@ -38,6 +38,13 @@ class Clock(Callback):
         self.started_ = time.time()
 
 
+class Renamed(Callback):
+    """A callback that keeps its argument under another name."""
+
+    def __init__(self, threshold=1.0):
+        self._threshold = threshold
+
+
 def test_settings_that_do_not_change_the_model_share_an_entry():
     base = cache_key(VAE(**FAST, conv_channels=(16, 8), random_state=0))
     same = [
@@ -95,17 +102,31 @@ def test_new_training_code_or_torch_never_reuses_an_old_entry(digits, tmp_path, 
     assert len(fits) == 3
 
 
-def test_the_code_token_covers_the_trainer_and_the_network():
+@pytest.mark.parametrize(
+    "module", ["vaeaug.vae", "vaeaug.network", "vaeaug.training", "vaeaug.callbacks", __name__]
+)
+def test_editing_the_training_code_or_a_subclass_changes_the_key(module, tmp_path, monkeypatch):
     from vaeaug import _cache
 
+    class MyVAE(VAE):  # a user's subclass, defined in this test module
+        pass
+
     _cache._code_token.cache_clear()
-    sources = b"".join(
-        Path(sys.modules[name].__file__).read_bytes()
-        for name in sorted({"vaeaug.vae", "vaeaug.network", "vaeaug.training"})
-    )
-    assert sources  # the token hashes these files among others
-    assert set(_cache._TRAINING_MODULES) >= {"vaeaug.network", "vaeaug.training"}
-    assert len(_cache._code_token(VAE)) == 64
+    before = cache_key(MyVAE(**FAST, random_state=0))
+    edited = tmp_path / "edited.py"
+    edited.write_bytes(Path(sys.modules[module].__file__).read_bytes() + b"\n# edited\n")
+    monkeypatch.setattr(sys.modules[module], "__file__", str(edited))
+    _cache._code_token.cache_clear()
+    assert cache_key(MyVAE(**FAST, random_state=0)) != before
+    monkeypatch.undo()
+    _cache._code_token.cache_clear()
+
+
+def test_objects_that_cannot_be_normalised_are_keyed_by_their_whole_state():
+    rng = np.random.RandomState
+    assert cache_key(VAE(random_state=rng(0))) != cache_key(VAE(random_state=rng(1)))
+    assert cache_key(VAE(random_state=rng(0))) == cache_key(VAE(random_state=rng(0)))
+    assert cache_key(VAE(callbacks=[Renamed(1.0)])) != cache_key(VAE(callbacks=[Renamed(2.0)]))
 
 
 def test_a_corrupted_entry_is_recomputed_with_a_warning(digits, tmp_path, fits):

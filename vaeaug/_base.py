@@ -16,6 +16,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.multiclass import check_classification_targets
 
+from ._atomic import fit_atomically
 from ._input import flatten_samples
 from ._warnings import warn
 from .generators import spread_counts
@@ -29,15 +30,18 @@ class BaseAugmenter(BaseOverSampler):
     ``sampling_strategy``), and lays out the output in the type, dtype and
     sample shape of ``X``. Subclasses implement two hooks:
 
-    - ``_fit_generator(X, y, sample_shape, random_state)``: learn what the
-      generation needs (called by ``fit`` and ``fit_resample``);
+    - ``_fit_generator(X, y, sample_shape, random_state, *, given)``: learn
+      what the generation needs (called by ``fit`` and ``fit_resample``) from
+      the validated 2-D ``X`` and ``y``, unlabelled rows included; ``given``
+      is ``X`` as the user passed it (a data frame, say);
     - ``_make_samples(X, y, counts, random_state)``: return ``base`` (the
       original each new row comes from), ``partner`` (the neighbour it was
       paired with, or -1) and ``chunks``, an iterable of 2-D arrays whose
       rows, in the features of ``X``, are the new samples in the order of
       ``base``; making ``counts[i]`` samples from row ``i`` unless documented
-      otherwise. Each chunk is copied into the output as it comes, so a
-      generator of chunks bounds the memory needed beyond the output.
+      otherwise (``counts`` is 0 for unlabelled rows). Each chunk is copied
+      into the output as it comes, so a generator of chunks bounds the memory
+      needed beyond the output.
 
     Warning: this class should not be used directly.
     """
@@ -71,7 +75,7 @@ class BaseAugmenter(BaseOverSampler):
             The fitted sampler.
         """
         self._check_no_params("fit", params)
-        self._fit(X, y)
+        fit_atomically(self, lambda twin: twin._fit(X, y))
         return self
 
     @_fit_context(prefer_skip_nested_validation=False)
@@ -92,24 +96,33 @@ class BaseAugmenter(BaseOverSampler):
 
         Returns
         -------
-        X_resampled : array-like of shape (n_samples + n_synthetic, ...)
-            ``X`` unchanged in its first ``n_samples`` rows, then the synthetic
-            samples, in the type, dtype and sample shape of ``X`` (integer
-            inputs get rounded synthetic values).
-        y_resampled : array-like of shape (n_samples + n_synthetic,)
+        X_resampled : array-like of shape (n_labelled + n_synthetic, ...)
+            The labelled rows of ``X`` unchanged (all of them, unless
+            ``unlabelled_label`` is set), then the synthetic samples, in the
+            type, dtype and sample shape of ``X`` (integer inputs get rounded
+            synthetic values).
+        y_resampled : array-like of shape (n_labelled + n_synthetic,)
             Labels; a synthetic sample has the label of the original it was
             made from.
         """
         self._check_no_params("fit_resample", params)
         arrays_transformer = ArraysTransformer(X, y)
-        X_2d, y_checked, binarize_y, sample_shape, rng = self._fit(X, y)
-        X_res, y_res = self._fit_resample(X_2d, y_checked, random_state=rng)
-        _round_integer_columns(X_res[len(X_2d) :], getattr(X, "dtypes", None))
+        # The fitted attributes change together, once resampling has succeeded.
+        X_res, y_res, y_checked, binarize_y, sample_shape = fit_atomically(
+            self, lambda twin: twin._fit_and_resample(X, y)
+        )
+        n_kept = int(np.count_nonzero(~self.synthetic_mask_))
+        _round_integer_columns(X_res[n_kept:], getattr(X, "dtypes", None))
         if sample_shape is not None:
             X_res = X_res.reshape(len(X_res), *sample_shape)
         if binarize_y:
             y_res = label_binarize(y_res, classes=np.unique(y_checked))
         return arrays_transformer.transform(X_res, y_res)
+
+    def _fit_and_resample(self, X, y):
+        X_2d, y_checked, binarize_y, sample_shape, rng = self._fit(X, y)
+        X_res, y_res = self._fit_resample(X_2d, y_checked, random_state=rng)
+        return X_res, y_res, y_checked, binarize_y, sample_shape
 
     def _check_no_params(self, method: str, params: dict) -> None:
         if params:
@@ -151,7 +164,7 @@ class BaseAugmenter(BaseOverSampler):
                 ) from error
             self.sampling_strategy_ = dict(strategy)
         rng = check_random_state(self.random_state)
-        self._fit_generator(X_2d, y, sample_shape, rng)
+        self._fit_generator(X_2d, y, sample_shape, rng, given=X)
         return X_2d, y, binarize_y, sample_shape, rng
 
     def _labelled(self, y: np.ndarray) -> np.ndarray:
@@ -195,7 +208,7 @@ class BaseAugmenter(BaseOverSampler):
         self.synthetic_mask_ = np.arange(len(self.sample_indices_)) >= n_kept
         return X_res, y[self.sample_indices_]
 
-    def _fit_generator(self, X, y, sample_shape, random_state):
+    def _fit_generator(self, X, y, sample_shape, random_state, *, given):
         pass
 
     def __sklearn_tags__(self):
@@ -245,16 +258,17 @@ def _round_integer_columns(X_new: np.ndarray, dtypes) -> None:
 
 ATTRIBUTES_DOC = """sampling_strategy_ : dict
         Number of synthetic samples asked for each class.
-    sample_indices_ : ndarray of shape (n_samples + n_synthetic,)
+    sample_indices_ : ndarray of shape (n_labelled + n_synthetic,)
         For each output row, the index in ``X`` of the original it is (first
-        ``n_samples`` rows) or was made from (synthetic rows), so indices
-        repeat. Unlike the ``sample_indices_`` of imbalanced-learn's
-        under-samplers, which lists the rows of ``X`` that were kept, it has
-        one entry per output row, synthetic rows included.
-    neighbor_indices_ : ndarray of shape (n_samples + n_synthetic,)
+        ``n_labelled`` rows: every row of ``X`` unless ``unlabelled_label``
+        is set) or was made from (synthetic rows), so indices repeat. Unlike
+        the ``sample_indices_`` of imbalanced-learn's under-samplers, which
+        lists the rows of ``X`` that were kept, it has one entry per output
+        row, synthetic rows included.
+    neighbor_indices_ : ndarray of shape (n_labelled + n_synthetic,)
         For each synthetic row, the index of the neighbour it was paired
         with; ``-1`` for the originals and where no neighbour is used.
-    synthetic_mask_ : ndarray of bool of shape (n_samples + n_synthetic,)
+    synthetic_mask_ : ndarray of bool of shape (n_labelled + n_synthetic,)
         ``True`` for the synthetic rows.
     n_features_in_ : int
         Number of values per sample.

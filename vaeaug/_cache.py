@@ -5,13 +5,16 @@ from __future__ import annotations
 import functools
 import hashlib
 import inspect
+import os
 import sys
 
+import joblib
 import numpy as np
 import torch
 from sklearn.utils.validation import check_memory
 
 from ._warnings import warn
+from .callbacks import Callback
 from .training import resolve_device
 
 #: Bumped whenever the layout of cached entries changes.
@@ -71,8 +74,9 @@ def cache_key(estimator) -> dict:
 
     The class, its parameters normalised (``verbose`` dropped, ``device="auto"``
     resolved, sequences as tuples, callbacks by class and constructor
-    arguments, not by their state), a token of the code that trains it, the
-    torch version and :data:`CACHE_FORMAT`.
+    arguments, not by their state, other objects by their whole state), a
+    token of the code of its classes and of vaeaug's training code, the torch
+    version and :data:`CACHE_FORMAT`.
     """
     params = {
         name: _normalise(value)
@@ -97,25 +101,29 @@ def _normalise(value):
         return value.item()
     if isinstance(value, (str, int, float, bool, type(None), torch.device)):
         return value
-    # Callbacks and other objects: what they were made with, not what they hold.
-    signature = inspect.signature(type(value).__init__)
-    arguments = {
-        name: _normalise(getattr(value, name, None))
-        for name in signature.parameters
-        if name != "self" and hasattr(value, name)
-    }
-    return (f"{type(value).__module__}.{type(value).__qualname__}", arguments)
+    if isinstance(value, Callback):
+        # What a callback was made with, not what it holds (a start time, the
+        # best weights), when it keeps its constructor arguments as attributes.
+        names = [n for n in inspect.signature(type(value).__init__).parameters if n != "self"]
+        if all(hasattr(value, name) for name in names):
+            arguments = {name: _normalise(getattr(value, name)) for name in names}
+            return (f"{type(value).__module__}.{type(value).__qualname__}", arguments)
+    # Anything else (a RandomState, a function, ...) by its whole state: an
+    # entry may be missed, never a wrong one served.
+    return (f"{type(value).__module__}.{type(value).__qualname__}", joblib.hash(value))
 
 
 @functools.cache
 def _code_token(estimator_class: type) -> str:
-    """SHA-256 of the source files of ``estimator_class`` and of vaeaug's training code."""
+    """SHA-256 of the source files of ``estimator_class``'s classes and of vaeaug's training code.
+
+    A user's own subclass counts too, so editing it makes new entries.
+    """
     modules = {klass.__module__ for klass in estimator_class.__mro__} | set(_TRAINING_MODULES)
     digest = hashlib.sha256()
     for name in sorted(modules):
-        module = sys.modules.get(name)
-        path = getattr(module, "__file__", None)
-        if name.startswith("vaeaug") and path:
+        path = getattr(sys.modules.get(name), "__file__", None)
+        if path and os.path.isfile(path):
             with open(path, "rb") as source:
                 digest.update(source.read())
     return digest.hexdigest()

@@ -34,7 +34,7 @@ _NEIGHBOR_METHODS = {"interpolation": interpolate, "extrapolation": extrapolate}
 class BaseLatentAugmenter(BaseAugmenter):
     """Base class: generation in a latent space; subclasses map samples to latents.
 
-    Subclasses implement ``_fit_encoder(X, y, sample_shape, rng)``,
+    Subclasses implement ``_fit_encoder(X, y, sample_shape, rng, *, given)``,
     ``_encode(X)`` (samples to latent vectors) and ``_decode(Z)`` (latent
     vectors to an iterable of chunks of samples, see :class:`BaseAugmenter`).
     Warning: this class should not be used directly.
@@ -48,14 +48,14 @@ class BaseLatentAugmenter(BaseAugmenter):
         "neighbor_search": [StrOptions({"class", "all", "unlabelled"})],
     }
 
-    def _fit_generator(self, X, y, sample_shape, random_state):
+    def _fit_generator(self, X, y, sample_shape, random_state, *, given):
         if isinstance(self.k_neighbors, Integral):
             self.nn_k_ = check_neighbors_object(
                 "k_neighbors", self.k_neighbors, additional_neighbor=1
             )
         else:
             self.nn_k_ = self.k_neighbors
-        self._fit_encoder(X, y, sample_shape, random_state)
+        self._fit_encoder(X, y, sample_shape, random_state, given=given)
 
     def _make_samples(self, X, y, counts, random_state):
         """Encode, make new latent vectors with ``method``, decode."""
@@ -74,7 +74,12 @@ class BaseLatentAugmenter(BaseAugmenter):
         if self.method != "noise" and partners is not labelled and not partners.any():
             raise ValueError(
                 "neighbor_search='unlabelled' pairs labelled samples with unlabelled ones, "
-                f"but y has no row labelled unlabelled_label={self.unlabelled_label!r}."
+                + (
+                    "but unlabelled_label is None: set it to the label of the unlabelled "
+                    "rows (-1 by scikit-learn's convention)."
+                    if self.unlabelled_label is None
+                    else f"but y has no row labelled unlabelled_label={self.unlabelled_label!r}."
+                )
             )
         encoded = labelled | partners if self.method != "noise" else labelled
         Z_encoded = self._encode(X[encoded])
@@ -182,7 +187,7 @@ class FeatureSpaceAugmenter(BaseLatentAugmenter):
         self.unlabelled_label = unlabelled_label
         self.random_state = random_state
 
-    def _fit_encoder(self, X, y, sample_shape, rng):
+    def _fit_encoder(self, X, y, sample_shape, rng, *, given):
         pass
 
     def _encode(self, X):
@@ -326,7 +331,7 @@ class VAEAugmenter(BaseLatentAugmenter):
         self.memory = memory
         self.random_state = random_state
 
-    def _fit_encoder(self, X, y, sample_shape, rng):
+    def _fit_encoder(self, X, y, sample_shape, rng, *, given):
         # Drawn whether or not it is used, so that the generation's random
         # stream does not depend on where the VAE comes from.
         vae_seed = rng.randint(np.iinfo(np.int32).max)
@@ -339,6 +344,9 @@ class VAEAugmenter(BaseLatentAugmenter):
             vae = clone(template)
             if vae.random_state is None:
                 vae.set_params(random_state=vae_seed)
+            if hasattr(given, "columns") and vae.get_params()["architecture"] == "auto":
+                # The VAE sees X as an array; a data frame is a table, as VAE.fit decides.
+                vae.set_params(architecture="dense")
             if _is_positive(self.max_rotation) or _is_positive(self.max_shift):
                 # Refuse jitter of a table before spending time on training.
                 resolve_jitter(
@@ -351,7 +359,7 @@ class VAEAugmenter(BaseLatentAugmenter):
             self.max_rotation,
             self.max_shift,
             self.vae_.image_shape_,
-            declared=self.vae_._image_shape_declared,
+            declared=self.vae_.images_declared_,
         )
 
     def _make_samples(self, X, y, counts, random_state):

@@ -15,10 +15,11 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from torch import nn
 from torch.nn import functional as F
 
+from ._atomic import fit_atomically
 from ._input import standard_scaling
 from ._torch_state import TorchStateMixin
 from .callbacks import EarlyStopping, ProgressBar
-from .training import INFERENCE_BATCH_SIZE, fit_atomically, fit_module, resolve_device
+from .training import INFERENCE_BATCH_SIZE, fit_module, resolve_device
 
 
 class GeneratorDropout(nn.Dropout):
@@ -185,10 +186,11 @@ class MLPClassifier(TorchStateMixin, ClassifierMixin, BaseEstimator):
         (Ctrl-C's ``KeyboardInterrupt``, divergence), the exception propagates
         and the classifier is left exactly as it was before ``fit``.
         """
-        return fit_atomically(self, lambda twin: twin._fit(X, y))
+        fit_atomically(self, lambda twin: twin._fit(X, y))
+        return self
 
     def _fit(self, X, y) -> None:
-        """Body of ``fit``, run on an unfitted twin by :func:`~vaeaug.training.fit_atomically`."""
+        """Body of ``fit``, run on an unfitted twin by :func:`~vaeaug._atomic.fit_atomically`."""
         X, y = validate_data(self, X, y, reset=True)
         check_classification_targets(y)
         encoder = LabelEncoder().fit(y)

@@ -267,7 +267,7 @@ class AffineJitterAugmenter(BaseAugmenter):
         self.unlabelled_label = unlabelled_label
         self.random_state = random_state
 
-    def _fit_generator(self, X, y, sample_shape, random_state):
+    def _fit_generator(self, X, y, sample_shape, random_state, *, given):
         self.image_shape_ = resolve_image_shape(X.shape[1], sample_shape, self.image_shape, "conv")
 
     def _make_samples(self, X, y, counts, random_state):

@@ -24,8 +24,11 @@ class SemiSupervisedSplit(BaseCrossValidator):
         How the labelled rows are split, as the ``cv`` of
         :class:`~sklearn.model_selection.GridSearchCV`: an int is a
         :class:`~sklearn.model_selection.StratifiedKFold` with that many folds.
+        A generator or an iterable of splits indexes the labelled rows only,
+        in their order in ``X``.
     unlabelled_label : int or str, default=-1
-        The label of the unlabelled rows; the same as the augmenter's.
+        The label of the unlabelled rows (scikit-learn's convention); give
+        the augmenters' ``unlabelled_label`` the same value.
 
     Examples
     --------
@@ -69,9 +72,14 @@ class SemiSupervisedSplit(BaseCrossValidator):
             yield np.sort(np.concatenate([labelled[train], unlabelled])), labelled[test]
 
     def get_n_splits(self, X=None, y=None, groups=None) -> int:
-        """Number of folds."""
-        y_labelled = None if y is None else np.asarray(y)[self._partition(y)[0]]
-        return check_cv(self.cv, y_labelled, classifier=True).get_n_splits(None, y_labelled)
+        """Number of folds (``y``, and ``groups`` where ``cv`` needs them, as in ``split``)."""
+        if y is None:
+            return check_cv(self.cv, None, classifier=True).get_n_splits(None, None, groups)
+        labelled, _ = self._partition(y)
+        y_labelled = np.asarray(y)[labelled]
+        labelled_groups = None if groups is None else np.asarray(groups)[labelled]
+        cv = check_cv(self.cv, y_labelled, classifier=True)
+        return cv.get_n_splits(np.zeros((len(labelled), 1)), y_labelled, labelled_groups)
 
     def _partition(self, y) -> tuple[np.ndarray, np.ndarray]:
         if y is None:

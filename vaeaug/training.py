@@ -6,7 +6,6 @@ import contextlib
 import math
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import TypeVar
 
 import numpy as np
 import torch
@@ -22,8 +21,6 @@ LossTerms = Callable[..., dict[str, torch.Tensor]]
 
 #: Samples per forward pass at inference (bounds peak memory).
 INFERENCE_BATCH_SIZE = 2048
-
-Estimator = TypeVar("Estimator")
 
 
 def resolve_device(device: str | torch.device) -> torch.device:
@@ -93,35 +90,6 @@ def init_module(build: Callable[[], nn.Module], generator: torch.Generator) -> n
                 f"init_module cannot initialise a {type(layer).__name__} layer from a generator."
             )
     return module
-
-
-def fit_atomically(estimator: Estimator, fit: Callable[[Estimator], object]) -> Estimator:
-    """Fit an unfitted twin of ``estimator``, then give ``estimator`` the twin's fitted state.
-
-    The twin is built from ``estimator``'s parameters (the same objects, so a
-    ``RandomState`` is consumed as usual). ``estimator`` changes only once
-    ``fit(twin)`` has returned: if it raises, ``estimator`` is left exactly as
-    it was, unfitted or with its previous fit. Otherwise its fitted attributes
-    (names ending in ``_``) are replaced by the twin's, none surviving from an
-    earlier fit.
-
-    Returns
-    -------
-    estimator : object
-        The fitted ``estimator``.
-    """
-    twin = type(estimator)(**estimator.get_params(deep=False))
-    fit(twin)
-    state = vars(estimator)
-    for name in [name for name in state if _is_fitted_attribute(name)]:
-        del state[name]
-    state.update((name, value) for name, value in vars(twin).items() if _is_fitted_attribute(name))
-    return estimator
-
-
-def _is_fitted_attribute(name: str) -> bool:
-    """As in :func:`sklearn.utils.validation.check_is_fitted`."""
-    return name.endswith("_") and not name.startswith("__")
 
 
 def split_validation(

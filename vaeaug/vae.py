@@ -18,12 +18,13 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
+from ._atomic import fit_atomically
 from ._input import flatten_samples, resolve_image_shape, standard_scaling
 from ._torch_state import TorchStateMixin
 from .callbacks import EarlyStopping, ProgressBar
 from .jitter import random_jitter, resolve_jitter
 from .network import ConvVAE, DenseVAE, VariationalAutoencoder, elbo_terms
-from .training import INFERENCE_BATCH_SIZE, fit_atomically, fit_module, resolve_device
+from .training import INFERENCE_BATCH_SIZE, fit_module, resolve_device
 
 
 class VAE(TorchStateMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
@@ -144,6 +145,11 @@ class VAE(TorchStateMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         :func:`vaeaug.training.train_module`).
     image_shape_ : tuple of int or None
         ``(channels, height, width)`` of the images, or ``None`` for tables.
+    images_declared_ : bool
+        Whether the user said the samples are images (an image array,
+        ``image_shape`` or ``architecture="conv"``), rather than vaeaug
+        inferring it from a square width: only declared images get ``"auto"``
+        jitter.
     input_shape_ : tuple of int
         Shape of one sample as given to ``fit`` (used by ``inverse_transform``).
     pixel_max_ : float
@@ -263,15 +269,17 @@ class VAE(TorchStateMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         before ``fit``: unfitted, or with the network, scaling and history of
         its previous fit. So Ctrl-C stops a whole grid search, not one fit.
         """
-        return fit_atomically(self, lambda twin: twin._fit(X))
+        fit_atomically(self, lambda twin: twin._fit(X))
+        return self
 
     def _fit(self, X) -> None:
-        """Body of ``fit``, run on an unfitted twin by :func:`~vaeaug.training.fit_atomically`."""
+        """Body of ``fit``, run on an unfitted twin by :func:`~vaeaug._atomic.fit_atomically`."""
         X_2d, sample_shape = flatten_samples(X)
         X_2d = validate_data(self, X_2d, reset=True, dtype="numeric")
         self.input_shape_ = sample_shape or (X_2d.shape[1],)
         self.image_shape_ = self._image_shape_of(X, X_2d.shape[1], sample_shape)
-        _check_conv_channels(self.conv_channels)
+        said = self.architecture == "conv" or self.image_shape is not None
+        self.images_declared_ = self.image_shape_ is not None and (said or bool(sample_shape))
         if self.image_shape_ is not None:
             self._fit_pixel_scale(X_2d)
         else:
@@ -281,7 +289,7 @@ class VAE(TorchStateMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
             self.train_max_shift,
             self.image_shape_,
             names=("train_max_rotation", "train_max_shift"),
-            declared=self._image_shape_declared,
+            declared=self.images_declared_,
         )
         augment = None
         if max_rotation or max_shift:
@@ -380,15 +388,6 @@ class VAE(TorchStateMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         """``(channels, height, width)`` of the samples of ``X``, or ``None`` for a table."""
         return resolve_image_shape(
             n_features, sample_shape, self.image_shape, self.architecture, X=X
-        )
-
-    @property
-    def _image_shape_declared(self) -> bool:
-        """Whether the user said the samples are images, rather than vaeaug inferring it."""
-        return self.image_shape_ is not None and (
-            self.architecture == "conv"
-            or self.image_shape is not None
-            or len(self.input_shape_) > 1
         )
 
     @property
