@@ -540,3 +540,30 @@ def test_two_fits_in_two_threads_match_one_fit_alone(digits):
     for result in results:
         np.testing.assert_array_equal(result, alone)
     assert_global_random_states_are(states)
+
+
+def test_a_data_frame_is_a_table_for_the_vae_too(digits):
+    pd = pytest.importorskip("pandas")
+    X, y = digits
+    X_df = pd.DataFrame(X, columns=[f"count{i}" for i in range(64)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "read as 8x8 images"
+        augmenter = VAEAugmenter(VAE(**FAST), random_state=0).fit(X_df, y)
+    assert augmenter.vae_.image_shape_ is None
+    assert (augmenter.max_rotation_, augmenter.max_shift_) == (0.0, 0.0)
+
+
+def test_a_failed_refit_leaves_the_augmenter_as_it_was(digits, monkeypatch):
+    X, y = digits
+    augmenter = VAEAugmenter(VAE(**FAST), random_state=0)
+    X_res, _ = augmenter.fit_resample(X, y)
+    before = dict(vars(augmenter))
+
+    def interrupt(vae, X, memory):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("vaeaug.augmenters.fit_with_memory", interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        augmenter.fit_resample(X[:100], y[:100])
+    assert vars(augmenter).keys() == before.keys()
+    assert all(vars(augmenter)[name] is value for name, value in before.items())

@@ -142,3 +142,44 @@ def test_grid_search_scores_labelled_rows_only(pool):
     search = GridSearchCV(pipe, {"aug__neighbor_search": ["class", "unlabelled"]}, cv=cv)
     search.fit(X_flat, y)
     assert -1 not in search.best_estimator_["clf"].classes_
+
+
+def test_unlabelled_search_without_unlabelled_label_says_to_set_it():
+    X, y = np.random.RandomState(0).normal(size=(12, 3)), np.arange(12) % 2
+    with pytest.raises(ValueError, match="unlabelled_label is None: set it to the label"):
+        FeatureSpaceAugmenter(neighbor_search="unlabelled").fit_resample(X, y)
+
+
+def test_integer_columns_of_a_frame_are_rounded_with_unlabelled_rows():
+    pd = pytest.importorskip("pandas")
+    X = pd.DataFrame({"count": np.arange(20) % 4, "size": np.linspace(0, 1, 20)})
+    y = np.where(np.arange(20) < 12, np.arange(20) % 2, -1)
+    augmenter = FeatureSpaceAugmenter(unlabelled_label=-1, random_state=0)
+    X_res, _ = augmenter.fit_resample(X, y)
+    new = X_res[augmenter.synthetic_mask_]
+    np.testing.assert_array_equal(new["count"], np.round(new["count"]))
+    base, partner = augmenter.sample_indices_[12:], augmenter.neighbor_indices_[12:]
+    halfway = X["count"].to_numpy()[base] + 0.5 * (
+        X["count"].to_numpy()[partner] - X["count"].to_numpy()[base]
+    )
+    np.testing.assert_array_equal(new["count"], np.rint(halfway))
+
+
+def test_group_splitters_work_inside_grid_search(pool):
+    from sklearn.model_selection import GroupKFold
+
+    X, y, _ = pool
+    groups = np.arange(len(y)) % 3
+    pipe = Pipeline(
+        [
+            ("aug", FeatureSpaceAugmenter(unlabelled_label=-1, random_state=0)),
+            ("clf", KNeighborsClassifier(1)),
+        ]
+    )
+    cv = SemiSupervisedSplit(GroupKFold(3))
+    assert cv.get_n_splits(X, y, groups) == 3
+    search = GridSearchCV(pipe, {"aug__alpha": [0.25, 0.5]}, cv=cv)
+    search.fit(X.reshape(len(X), -1), y, groups=groups)
+    for train, test in cv.split(X, y, groups):
+        assert len(np.unique(groups[test])) == 1 and (y[test] != -1).all()
+        assert np.isin(np.flatnonzero(y == -1), train).all()

@@ -5,8 +5,11 @@ when it is loaded. The model files written by :func:`dump` hold data only:
 a `safetensors <https://huggingface.co/docs/safetensors>`_ file whose tensors
 are the network's weights and whose metadata holds, as JSON, the estimator's
 class name, its parameters and its fitted attributes. :func:`load` accepts
-only the classes listed in this module, rebuilds the network from the
-parameters and fitted attributes and fills in the weights.
+only the classes listed in this module, and for each class only the fitted
+attributes it sets, of the kinds it sets; it rebuilds the network from the
+parameters and fitted attributes and fills in the weights, which must have the
+network's names, shapes and dtypes. Neither a crafted file's values nor its
+sizes can make it allocate much more memory than the file takes.
 
 Examples
 --------
@@ -29,6 +32,8 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import math
+import numbers
 import os
 import secrets
 from pathlib import Path
@@ -53,12 +58,107 @@ FORMAT_VERSION = 1
 _FORMAT = "vaeaug"
 
 #: Value kinds of numpy arrays and scalars a model file may hold: booleans,
-#: integers, floats, strings and objects (whose items are again such values).
+#: integers, floats, strings and objects (whose items are numbers or strings).
 _DTYPE_KINDS = "biufUO"
 
+#: The most characters of the numpy strings in a model file.
+_MAX_STRING_LENGTH = 4096
+
+#: The JSON values that numpy arrays and scalars in a model file are made of.
+_JSON_SCALARS = (bool, int, float, str)
+
+#: The numpy arrays of a JSON text of :func:`_to_json` values may take this
+#: many bytes, plus this many per character of the text. The arrays that
+#: :func:`dump` writes take at most a few bytes per character; the bound keeps a
+#: small crafted file from making :func:`load` allocate much memory.
+_MAX_ARRAY_BYTES, _ARRAY_BYTES_PER_CHARACTER = 2**20, 16
 
 #: The only classes a model file may name.
 _ESTIMATORS: dict[str, type] = {"VAE": VAE, "MLPClassifier": MLPClassifier}
+
+
+def _is_positive_int(value) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value > 0
+
+
+def _is_shape(value, n_features) -> bool:
+    return (
+        isinstance(value, tuple)
+        and all(_is_positive_int(size) for size in value)
+        and math.prod(value) == n_features
+    )
+
+
+def _is_vector(value, n_features, kinds: str) -> bool:
+    return isinstance(value, np.ndarray) and value.dtype.kind in kinds and value.shape == (n_features,)
+
+
+#: What each fitted attribute must be: words for messages, and a test of its
+#: value given ``n_features_in_``.
+_ATTRIBUTE_KINDS = {
+    "n_features_in_": ("a positive int", lambda value, n: _is_positive_int(value)),
+    "feature_names_in_": (
+        "an ndarray of n_features_in_ str",
+        lambda value, n: _is_vector(value, n, "OU")
+        and all(isinstance(item, str) for item in value.tolist()),
+    ),
+    "input_shape_": (
+        "a tuple of positive ints whose product is n_features_in_",
+        _is_shape,
+    ),
+    "image_shape_": (
+        "None, or a tuple of 3 positive ints whose product is n_features_in_",
+        lambda value, n: value is None or (_is_shape(value, n) and len(value) == 3),
+    ),
+    "images_declared_": ("a bool", lambda value, n: isinstance(value, bool)),
+    "pixel_max_": (
+        "a positive float",
+        lambda value, n: isinstance(value, float) and 0 < value < math.inf,
+    ),
+    "mean_": ("a float ndarray of shape (n_features_in_,)", lambda v, n: _is_vector(v, n, "f")),
+    "scale_": ("a float ndarray of shape (n_features_in_,)", lambda v, n: _is_vector(v, n, "f")),
+    "classes_": (
+        "an ndarray of 2 or more classes",
+        lambda value, n: isinstance(value, np.ndarray) and value.ndim == 1 and len(value) >= 2,
+    ),
+    "history_": (
+        "a list of dicts of str to numbers",
+        lambda value, n: isinstance(value, list)
+        and all(
+            isinstance(record, dict)
+            and all(isinstance(key, str) for key in record)
+            and all(isinstance(item, numbers.Real) for item in record.values())
+            for record in value
+        ),
+    ),
+    "device_": ("a torch.device", lambda value, n: isinstance(value, torch.device)),
+}
+
+#: The fitted attributes of each class, ``n_features_in_`` first as the
+#: others' tests depend on it.
+_FITTED_ATTRIBUTES = {
+    VAE: (
+        "n_features_in_",
+        "feature_names_in_",
+        "input_shape_",
+        "image_shape_",
+        "images_declared_",
+        "pixel_max_",
+        "mean_",
+        "scale_",
+        "history_",
+        "device_",
+    ),
+    MLPClassifier: (
+        "n_features_in_",
+        "feature_names_in_",
+        "classes_",
+        "mean_",
+        "scale_",
+        "history_",
+        "device_",
+    ),
+}
 
 
 def dump(estimator: VAE | MLPClassifier, path: str | os.PathLike) -> None:
