@@ -283,7 +283,8 @@ class VAEAugmenter(BaseLatentAugmenter):
     >>> from sklearn.datasets import load_digits
     >>> from vaeaug import VAE, VAEAugmenter
     >>> X, y = load_digits(return_X_y=True)
-    >>> augmenter = VAEAugmenter(vae=VAE(latent_dim=8, max_epochs=2), random_state=0)
+    >>> vae = VAE(latent_dim=8, image_shape=(8, 8), max_epochs=2)
+    >>> augmenter = VAEAugmenter(vae=vae, random_state=0)
     >>> X_res, y_res = augmenter.fit_resample(X[:100], y[:100])
     >>> X_res.shape
     (400, 64)

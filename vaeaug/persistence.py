@@ -90,7 +90,9 @@ def _is_shape(value, n_features) -> bool:
 
 
 def _is_vector(value, n_features, kinds: str) -> bool:
-    return isinstance(value, np.ndarray) and value.dtype.kind in kinds and value.shape == (n_features,)
+    return (
+        isinstance(value, np.ndarray) and value.dtype.kind in kinds and value.shape == (n_features,)
+    )
 
 
 #: What each fitted attribute must be: words for messages, and a test of its
@@ -99,8 +101,9 @@ _ATTRIBUTE_KINDS = {
     "n_features_in_": ("a positive int", lambda value, n: _is_positive_int(value)),
     "feature_names_in_": (
         "an ndarray of n_features_in_ str",
-        lambda value, n: _is_vector(value, n, "OU")
-        and all(isinstance(item, str) for item in value.tolist()),
+        lambda value, n: (
+            _is_vector(value, n, "OU") and all(isinstance(item, str) for item in value.tolist())
+        ),
     ),
     "input_shape_": (
         "a tuple of positive ints whose product is n_features_in_",
@@ -123,12 +126,14 @@ _ATTRIBUTE_KINDS = {
     ),
     "history_": (
         "a list of dicts of str to numbers",
-        lambda value, n: isinstance(value, list)
-        and all(
-            isinstance(record, dict)
-            and all(isinstance(key, str) for key in record)
-            and all(isinstance(item, numbers.Real) for item in record.values())
-            for record in value
+        lambda value, n: (
+            isinstance(value, list)
+            and all(
+                isinstance(record, dict)
+                and all(isinstance(key, str) for key in record)
+                and all(isinstance(item, numbers.Real) for item in record.values())
+                for record in value
+            )
         ),
     ),
     "device_": ("a torch.device", lambda value, n: isinstance(value, torch.device)),
@@ -274,22 +279,22 @@ def load(
     try:
         estimator = cls(**_mapping_from_json(metadata["params"]))
         estimator._validate_params()
-        for name, value in _mapping_from_json(metadata["attributes"]).items():
-            if not (name.isidentifier() and name.endswith("_") and not name.startswith("_")):
-                raise ValueError(f"{name!r} is not the name of a fitted attribute")
+        attributes = _mapping_from_json(metadata["attributes"])
+        _check_fitted_attributes(cls, attributes)
+        for name, value in attributes.items():
             setattr(estimator, name, value)
         # On the meta device building draws no initial weights: the file's are used.
         with torch.device("meta"):
             module = estimator._build_network()
+        _check_weights(tensors, module)
         module.load_state_dict(tensors, assign=True)
-        fitted_on = torch.device(estimator.device_)
-    except (AttributeError, KeyError, RuntimeError, TypeError, ValueError) as exc:
+    except (AttributeError, KeyError, OverflowError, RuntimeError, TypeError, ValueError) as exc:
         raise ValueError(
             f"Cannot load {path}: it does not hold a valid {cls.__name__} for this "
             f"version of vaeaug ({exc})."
         ) from exc
     if device is None:
-        device = available_device(fitted_on, f"The {cls.__name__} in {path}")
+        device = available_device(estimator.device_, f"The {cls.__name__} in {path}")
     estimator.device_ = resolve_device(device)
     estimator.module_ = module.eval().to(estimator.device_)
     return estimator
@@ -322,6 +327,55 @@ def _check_header(path: Path, metadata: dict[str, str]) -> type:
     return _ESTIMATORS[name]
 
 
+def _check_fitted_attributes(cls: type, attributes: dict) -> None:
+    """Raise ValueError unless ``attributes`` are those a fitted ``cls`` holds, of their kinds.
+
+    ``feature_names_in_`` is set only for data frames and ``images_declared_``
+    only by vaeaug versions that came after the first model files; a VAE holds
+    ``pixel_max_`` for images and ``mean_`` and ``scale_`` for tables.
+    """
+    names = _FITTED_ATTRIBUTES[cls]
+    for name in attributes:
+        if name not in names:
+            raise ValueError(
+                f"{name!r} is not the name of a fitted attribute of a {cls.__name__} "
+                f"(those are {', '.join(names)})"
+            )
+    optional = {"feature_names_in_", "images_declared_"}
+    if cls is VAE:
+        images = attributes.get("image_shape_") is not None
+        optional |= {"mean_", "scale_"} if images else {"pixel_max_"}
+    missing = [name for name in names if name not in optional and name not in attributes]
+    if missing:
+        raise ValueError(f"it lacks the fitted attributes {', '.join(missing)}")
+    for name in names:
+        expected, test = _ATTRIBUTE_KINDS[name]
+        if name in attributes and not test(attributes[name], attributes["n_features_in_"]):
+            raise ValueError(
+                f"its fitted attribute {name} must be {expected}; {_describe(attributes[name])}"
+            )
+
+
+def _describe(value) -> str:
+    if isinstance(value, np.ndarray):
+        return f"it is an ndarray of dtype {value.dtype} and shape {value.shape}"
+    return f"it is the {type(value).__name__} {value!r:.80}"
+
+
+def _check_weights(tensors: dict[str, torch.Tensor], module: torch.nn.Module) -> None:
+    """Raise ValueError unless the tensors named as the network's have their dtypes.
+
+    ``load_state_dict`` checks the names and shapes, but with ``assign=True``
+    it would keep float64 weights in a float32 network.
+    """
+    for key, expected in module.state_dict().items():
+        if key in tensors and tensors[key].dtype != expected.dtype:
+            raise ValueError(
+                f"its tensor {key} is of dtype {tensors[key].dtype}; the network's is "
+                f"{expected.dtype}"
+            )
+
+
 def _params_to_json(estimator: BaseEstimator) -> dict:
     params = {}
     for name, value in estimator.get_params(deep=False).items():
@@ -338,27 +392,33 @@ def _params_to_json(estimator: BaseEstimator) -> dict:
 
 
 def _attributes_to_json(estimator: BaseEstimator) -> dict:
-    attributes = {}
-    for name, value in vars(estimator).items():
-        if name.endswith("_") and not name.startswith("_") and name != "module_":
-            try:
-                attributes[name] = _to_json(value)
-            except TypeError as exc:
-                raise TypeError(
-                    f"Cannot save the fitted attribute {name} of the "
-                    f"{type(estimator).__name__}: {exc}"
-                ) from None
-    return attributes
+    name = type(estimator).__name__
+    attributes = {
+        key: value
+        for key, value in vars(estimator).items()
+        if key.endswith("_") and not key.startswith("_") and key != "module_"
+    }
+    try:
+        _check_fitted_attributes(type(estimator), attributes)
+    except ValueError as exc:
+        raise ValueError(f"Cannot save the {name}, as load would refuse it: {exc}.") from None
+    try:
+        return {key: _to_json(value) for key, value in attributes.items()}
+    except TypeError as exc:
+        raise TypeError(f"Cannot save the fitted attributes of the {name}: {exc}") from None
 
 
 def _to_json(value):
     """Encode ``value`` in JSON types; every JSON object is a tagged non-JSON value."""
     if isinstance(value, np.ndarray):
+        data = value.ravel().tolist()
+        if not all(isinstance(item, _JSON_SCALARS) for item in data):
+            raise TypeError("an ndarray of objects other than numbers and str cannot be saved")
         return {
             "type": "ndarray",
             "dtype": _check_dtype(value.dtype).str,
             "shape": list(value.shape),
-            "data": [_to_json(item) for item in value.ravel().tolist()],
+            "data": data,
         }
     if isinstance(value, np.generic):
         return {
@@ -366,7 +426,7 @@ def _to_json(value):
             "dtype": _check_dtype(value.dtype).str,
             "data": value.item(),
         }
-    if value is None or isinstance(value, (bool, int, float, str)):
+    if value is None or isinstance(value, _JSON_SCALARS):
         return value
     if isinstance(value, list):
         return [_to_json(item) for item in value]
@@ -379,41 +439,83 @@ def _to_json(value):
     raise TypeError(f"a {type(value).__name__} cannot be saved as JSON")
 
 
-def _from_json(value):
-    """Decode what :func:`_to_json` encoded; builds numpy, tuple, dict and device values only."""
-    if isinstance(value, list):
-        return [_from_json(item) for item in value]
-    if not isinstance(value, dict):
-        return value
-    kind = value.get("type")
-    if kind == "tuple":
-        return tuple(_from_json(item) for item in value["items"])
-    if kind == "dict":
-        return {key: _from_json(item) for key, item in value["items"].items()}
-    if kind == "torch.device":
-        return torch.device(value["value"])
-    if kind == "numpy.scalar":
-        return _check_dtype(np.dtype(value["dtype"])).type(value["data"])
-    if kind == "ndarray":
-        dtype = _check_dtype(np.dtype(value["dtype"]))
-        items = [_from_json(item) for item in value["data"]]
-        if dtype.kind == "O":
-            array = np.empty(len(items), dtype=object)
-            for i, item in enumerate(items):
-                array[i] = item
-        else:
-            array = np.array(items, dtype=dtype)
-        return array.reshape(value["shape"])
-    raise ValueError(f"unknown value type {kind!r}")
-
-
 def _mapping_from_json(text: str) -> dict:
-    return {name: _from_json(value) for name, value in json.loads(text).items()}
+    """Decode a JSON object of :func:`_to_json` values, within the bound on array bytes."""
+    decode = _Decoder(_MAX_ARRAY_BYTES + _ARRAY_BYTES_PER_CHARACTER * len(text))
+    return {name: decode(value) for name, value in json.loads(text).items()}
+
+
+class _Decoder:
+    """Decode what :func:`_to_json` encoded; builds numpy, tuple, dict and device values only.
+
+    Parameters
+    ----------
+    max_array_bytes : int
+        The most bytes that the numpy arrays it builds may take in all.
+    """
+
+    def __init__(self, max_array_bytes: int):
+        self.array_bytes_left = max_array_bytes
+
+    def __call__(self, value):
+        if isinstance(value, list):
+            return [self(item) for item in value]
+        if not isinstance(value, dict):
+            return value
+        kind = value.get("type")
+        if kind == "tuple":
+            return tuple(self(item) for item in value["items"])
+        if kind == "dict":
+            return {key: self(item) for key, item in value["items"].items()}
+        if kind == "torch.device":
+            return torch.device(value["value"])
+        if kind == "numpy.scalar":
+            return _check_dtype(np.dtype(value["dtype"])).type(_scalar(value["data"]))
+        if kind == "ndarray":
+            return self._array(value)
+        raise ValueError(f"unknown value type {kind!r}")
+
+    def _array(self, value) -> np.ndarray:
+        """Check the dtype, shape and size of an encoded array before building it."""
+        dtype = _check_dtype(np.dtype(value["dtype"]))
+        shape, data = value["shape"], value["data"]
+        if not (isinstance(shape, list) and all(_is_count(size) for size in shape)):
+            raise ValueError(
+                f"the shape of an ndarray must be a list of ints >= 0, not {shape!r:.80}"
+            )
+        if not isinstance(data, list) or math.prod(shape) != len(data):
+            raise ValueError(
+                f"an ndarray of shape {tuple(shape)} holds {math.prod(shape)} values; "
+                f"its data hold {len(data) if isinstance(data, list) else 'no list of'} values"
+            )
+        nbytes = dtype.itemsize * len(data)
+        if nbytes > self.array_bytes_left:
+            raise ValueError(
+                f"its arrays would take more memory than a file of this size allows "
+                f"(an ndarray of dtype {dtype.str} and shape {tuple(shape)} takes {nbytes} bytes)"
+            )
+        self.array_bytes_left -= nbytes
+        return np.array([_scalar(item) for item in data], dtype=dtype).reshape(shape)
+
+
+def _scalar(value):
+    if not isinstance(value, _JSON_SCALARS):
+        raise ValueError(f"a numpy value holds numbers and str, not {value!r:.80}")
+    return value
+
+
+def _is_count(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
 def _check_dtype(dtype: np.dtype) -> np.dtype:
     if dtype.kind not in _DTYPE_KINDS or dtype.fields is not None:
         raise TypeError(f"a numpy value of dtype {dtype} cannot be saved as JSON")
+    if dtype.kind == "U" and not 1 <= dtype.itemsize // 4 <= _MAX_STRING_LENGTH:
+        raise TypeError(
+            f"numpy strings in a model file hold 1 to {_MAX_STRING_LENGTH} characters; "
+            f"those of dtype {dtype.str} hold {dtype.itemsize // 4}"
+        )
     return dtype
 
 
