@@ -5,6 +5,7 @@ import json
 import os
 import pickle
 import re
+import tracemalloc
 import warnings
 
 import numpy as np
@@ -354,10 +355,10 @@ def test_corrupted_weights_are_refused(fitted, tmp_path):
         load(path)
 
 
-def _rewrite(path, digest=False, **metadata):
-    """Rewrite the metadata of the model file at ``path``, keeping its weights."""
+def _rewrite(path, digest=False, tensors=None, **metadata):
+    """Rewrite the metadata of the model file at ``path``, and the ``tensors`` given."""
     with safetensors.safe_open(path, framework="pt") as file:
-        tensors = {key: file.get_tensor(key) for key in file.keys()}
+        tensors = {**{key: file.get_tensor(key) for key in file.keys()}, **(tensors or {})}
         new = {**file.metadata(), **metadata}
     if digest:
         new["sha256"] = _digest(new, tensors)
@@ -416,11 +417,191 @@ def test_an_unknown_class_is_refused(fitted, tmp_path):
 def test_a_model_file_with_invalid_content_is_refused(field, change, message, fitted, tmp_path):
     path = tmp_path / "vae.safetensors"
     dump(fitted["table"], path)
+    _change_json(path, field, change)
+    with pytest.raises(ValueError, match=_invalid("VAE", message)):
+        load(path)
+
+
+def _change_json(path, field, change, remove=()):
+    """Update the JSON object of ``field`` and drop the names ``remove``; keep a valid checksum."""
     with safetensors.safe_open(path, framework="pt") as file:
         content = json.loads(file.metadata()[field])
+    content = {name: value for name, value in content.items() if name not in remove}
     _rewrite(path, digest=True, **{field: json.dumps({**content, **change})})
-    pattern = r"(?s)it does not hold a valid VAE for this version of vaeaug \(.*" + re.escape(
-        message
+
+
+def _invalid(name, message):
+    """Pattern of the error for a valid file whose content is not a valid ``name``."""
+    prefix = rf"(?s)Cannot load .*: it does not hold a valid {name} for this version of vaeaug \(.*"
+    return prefix + re.escape(message)
+
+
+def _strings(dtype, n):
+    return {"type": "ndarray", "dtype": dtype, "shape": [n], "data": [""] * n}
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (
+            {"feature_names_in_": {**_strings("<U200000000", 1), "data": ["a"]}},
+            "numpy strings in a model file hold 1 to 4096 characters; those of dtype "
+            "<U200000000 hold 200000000",
+        ),
+        (
+            {"mean_": {"type": "ndarray", "dtype": "<f8", "shape": [10**9], "data": [0.0]}},
+            "an ndarray of shape (1000000000,) holds 1000000000 values, not the 1 of its data",
+        ),
+        (
+            {"feature_names_in_": _strings("<U4096", 20_000)},
+            "its arrays would take more memory than a file of this size allows (an ndarray "
+            "of dtype <U4096 and shape (20000,) takes 327680000 bytes)",
+        ),
+        (  # small arrays that would take 1 GB together
+            {"history_": [_strings("<U4096", 300)] * 200},
+            "its arrays would take more memory than a file of this size allows",
+        ),
+    ],
+)
+def test_arrays_larger_than_the_file_allows_are_refused_without_allocating(
+    change, message, fitted, tmp_path
+):
+    path = tmp_path / "vae.safetensors"
+    dump(fitted["table"], path)
+    _change_json(path, "attributes", change)
+    assert path.stat().st_size < 2_000_000
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match=_invalid("VAE", message)):
+            load(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 50 * 2**20
+
+
+@pytest.mark.parametrize(
+    "kind, change, message",
+    [
+        (
+            "image",
+            {"colour_": "red"},
+            "'colour_' is not the name of a fitted attribute of a VAE (those are "
+            "n_features_in_, feature_names_in_, input_shape_, image_shape_, ",
+        ),
+        (
+            "mlp",
+            {"pixel_max_": 1.0},
+            "'pixel_max_' is not the name of a fitted attribute of a MLPClassifier",
+        ),
+        (
+            "image",
+            {"pixel_max_": "sixteen"},
+            "its fitted attribute pixel_max_ must be a positive float; it is the str 'sixteen'",
+        ),
+        (
+            "image",
+            {"images_declared_": "yes"},
+            "its fitted attribute images_declared_ must be a bool; it is the str 'yes'",
+        ),
+        (
+            "image",
+            {"image_shape_": {"type": "tuple", "items": [1, 4, 4]}},
+            "its fitted attribute image_shape_ must be None, or a tuple of 3 positive ints "
+            "whose product is n_features_in_; it is the tuple (1, 4, 4)",
+        ),
+        (
+            "table",
+            {"mean_": {"type": "ndarray", "dtype": "<f8", "shape": [3], "data": [0.0] * 3}},
+            "its fitted attribute mean_ must be a float ndarray of shape (n_features_in_,); "
+            "it is an ndarray of dtype float64 and shape (3,)",
+        ),
+        (
+            "table",
+            {"n_features_in_": True},
+            "its fitted attribute n_features_in_ must be a positive int; it is the bool True",
+        ),
+        (
+            "table",
+            {"history_": [{"type": "dict", "items": {"train_loss": "low"}}]},
+            "its fitted attribute history_ must be a list of dicts of str to numbers",
+        ),
+        (
+            "mlp",
+            {"classes_": {"type": "ndarray", "dtype": "<i8", "shape": [1], "data": [0]}},
+            "its fitted attribute classes_ must be an ndarray of 2 or more classes; "
+            "it is an ndarray of dtype int64 and shape (1,)",
+        ),
+        (
+            "mlp",
+            {"device_": "cpu"},
+            "its fitted attribute device_ must be a torch.device; it is the str 'cpu'",
+        ),
+    ],
+)
+def test_fitted_attributes_of_other_names_or_kinds_are_refused(
+    kind, change, message, fitted, tmp_path
+):
+    path = tmp_path / "model.safetensors"
+    dump(fitted[kind], path)
+    _change_json(path, "attributes", change)
+    with pytest.raises(ValueError, match=_invalid(type(fitted[kind]).__name__, message)):
+        load(path)
+
+
+@pytest.mark.parametrize(
+    "kind, names",
+    [("image", ["pixel_max_"]), ("table", ["mean_", "device_"]), ("mlp", ["classes_"])],
+)
+def test_missing_fitted_attributes_are_refused(kind, names, fitted, tmp_path):
+    path = tmp_path / "model.safetensors"
+    dump(fitted[kind], path)
+    _change_json(path, "attributes", {}, remove=names)
+    message = f"it lacks the fitted attributes {', '.join(names)}"
+    with pytest.raises(ValueError, match=_invalid(type(fitted[kind]).__name__, message)):
+        load(path)
+
+
+def test_a_file_from_before_images_declared_still_loads(fitted, digits, tmp_path):
+    path = tmp_path / "vae.safetensors"
+    dump(fitted["image"], path)
+    _change_json(path, "attributes", {}, remove=["images_declared_"])
+    restored = load(path)
+    assert not hasattr(restored, "images_declared_")
+    X = digits[0].reshape(-1, 8, 8)[:5]
+    np.testing.assert_array_equal(restored.transform(X), fitted["image"].transform(X))
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (
+            lambda weight: weight.double(),
+            "its tensor head.mean.weight is of dtype torch.float64; the network's is torch.float32",
+        ),
+        (lambda weight: weight[:, :-1].contiguous(), "size mismatch for head.mean.weight"),
+    ],
+)
+def test_weights_of_other_dtypes_or_shapes_are_refused(change, message, fitted, tmp_path):
+    path = tmp_path / "vae.safetensors"
+    dump(fitted["table"], path)
+    weight = fitted["table"].module_.state_dict()["head.mean.weight"]
+    _rewrite(path, digest=True, tensors={"head.mean.weight": change(weight)})
+    with pytest.raises(ValueError, match=_invalid("VAE", message)):
+        load(path)
+
+
+def test_attributes_that_load_would_refuse_are_not_saved(digits, tmp_path):
+    vae, _ = _fit_small("vae", digits)
+    vae.history_[0]["note"] = "a str"
+    pattern = (
+        r"Cannot save the VAE, as load would refuse it: its fitted attribute history_ must be "
+        r"a list of dicts of str to numbers"
     )
     with pytest.raises(ValueError, match=pattern):
-        load(path)
+        dump(vae, tmp_path / "vae.safetensors")
+    del vae.history_[0]["note"]
+    vae.colour_ = "red"
+    with pytest.raises(ValueError, match="'colour_' is not the name of a fitted attribute"):
+        dump(vae, tmp_path / "vae.safetensors")
+    assert list(tmp_path.iterdir()) == []

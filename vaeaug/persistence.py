@@ -69,8 +69,9 @@ _JSON_SCALARS = (bool, int, float, str)
 
 #: The numpy arrays of a JSON text of :func:`_to_json` values may take this
 #: many bytes, plus this many per character of the text. The arrays that
-#: :func:`dump` writes take at most a few bytes per character; the bound keeps a
-#: small crafted file from making :func:`load` allocate much memory.
+#: :func:`dump` writes take a few bytes per character (more only for strings
+#: far shorter than their dtype holds); the bound keeps a small crafted file
+#: from making :func:`load` allocate much memory.
 _MAX_ARRAY_BYTES, _ARRAY_BYTES_PER_CHARACTER = 2**20, 16
 
 #: The only classes a model file may name.
@@ -95,6 +96,11 @@ def _is_vector(value, n_features, kinds: str) -> bool:
     )
 
 
+_FEATURE_FLOATS = (
+    "a float ndarray of shape (n_features_in_,)",
+    lambda value, n: _is_vector(value, n, "f"),
+)
+
 #: What each fitted attribute must be: words for messages, and a test of its
 #: value given ``n_features_in_``.
 _ATTRIBUTE_KINDS = {
@@ -118,8 +124,8 @@ _ATTRIBUTE_KINDS = {
         "a positive float",
         lambda value, n: isinstance(value, float) and 0 < value < math.inf,
     ),
-    "mean_": ("a float ndarray of shape (n_features_in_,)", lambda v, n: _is_vector(v, n, "f")),
-    "scale_": ("a float ndarray of shape (n_features_in_,)", lambda v, n: _is_vector(v, n, "f")),
+    "mean_": _FEATURE_FLOATS,
+    "scale_": _FEATURE_FLOATS,
     "classes_": (
         "an ndarray of 2 or more classes",
         lambda value, n: isinstance(value, np.ndarray) and value.ndim == 1 and len(value) >= 2,
@@ -193,6 +199,9 @@ def dump(estimator: VAE | MLPClassifier, path: str | os.PathLike) -> None:
     TypeError
         If ``estimator`` is not one of the classes above, or a fitted
         attribute holds a value that cannot be saved as JSON.
+    ValueError
+        If the fitted attributes are not those that :func:`load` accepts:
+        one set by hand, or an entry of ``history_`` that is not a number.
     sklearn.exceptions.NotFittedError
         If ``estimator`` is not fitted.
     FileNotFoundError
@@ -207,6 +216,7 @@ def dump(estimator: VAE | MLPClassifier, path: str | os.PathLike) -> None:
     check_is_fitted(
         estimator, "module_", msg=f"This {name} is not fitted yet; fit it before saving it."
     )
+    attributes = json.dumps(_attributes_to_json(estimator))
     path = Path(path)
     if not path.parent.is_dir():
         raise FileNotFoundError(f"Cannot save to {path}: the folder {path.parent} does not exist.")
@@ -219,7 +229,7 @@ def dump(estimator: VAE | MLPClassifier, path: str | os.PathLike) -> None:
         "format_version": str(FORMAT_VERSION),
         "estimator": name,
         "params": json.dumps(_params_to_json(estimator)),
-        "attributes": json.dumps(_attributes_to_json(estimator)),
+        "attributes": attributes,
     }
     metadata["sha256"] = _digest(metadata, tensors)
     _write_atomically(path, safetensors.torch.save(tensors, metadata=metadata))
@@ -256,8 +266,11 @@ def load(
     ------
     ValueError
         If ``device`` is not a valid device, or if ``path`` is not a model
-        file, is truncated or corrupted, or was written by a newer vaeaug in a
-        format version this one cannot read.
+        file, is truncated or corrupted, was written by a newer vaeaug in a
+        format version this one cannot read, or holds what a fit does not give:
+        unknown or missing fitted attributes, attributes of other types or
+        shapes, weights of other names, shapes or dtypes than the network's,
+        or arrays that would take much more memory than the file.
     FileNotFoundError
         If ``path`` does not exist.
     """
@@ -483,10 +496,12 @@ class _Decoder:
             raise ValueError(
                 f"the shape of an ndarray must be a list of ints >= 0, not {shape!r:.80}"
             )
-        if not isinstance(data, list) or math.prod(shape) != len(data):
+        if not isinstance(data, list):
+            raise ValueError(f"the data of an ndarray must be a list, not {data!r:.80}")
+        if math.prod(shape) != len(data):
             raise ValueError(
-                f"an ndarray of shape {tuple(shape)} holds {math.prod(shape)} values; "
-                f"its data hold {len(data) if isinstance(data, list) else 'no list of'} values"
+                f"an ndarray of shape {tuple(shape)} holds {math.prod(shape)} values, "
+                f"not the {len(data)} of its data"
             )
         nbytes = dtype.itemsize * len(data)
         if nbytes > self.array_bytes_left:
