@@ -562,14 +562,14 @@ def test_missing_fitted_attributes_are_refused(kind, names, fitted, tmp_path):
         load(path)
 
 
-def test_a_file_from_before_images_declared_still_loads(fitted, digits, tmp_path):
+def test_a_vae_file_without_images_declared_is_refused(fitted, tmp_path):
     path = tmp_path / "vae.safetensors"
     dump(fitted["image"], path)
     _change_json(path, "attributes", {}, remove=["images_declared_"])
-    restored = load(path)
-    assert not hasattr(restored, "images_declared_")
-    X = digits[0].reshape(-1, 8, 8)[:5]
-    np.testing.assert_array_equal(restored.transform(X), fitted["image"].transform(X))
+    with pytest.raises(
+        ValueError, match=_invalid("VAE", "it lacks the fitted attributes images_declared_")
+    ):
+        load(path)
 
 
 @pytest.mark.parametrize(

@@ -343,8 +343,7 @@ def _check_header(path: Path, metadata: dict[str, str]) -> type:
 def _check_fitted_attributes(cls: type, attributes: dict) -> None:
     """Raise ValueError unless ``attributes`` are those a fitted ``cls`` holds, of their kinds.
 
-    ``feature_names_in_`` is set only for data frames and ``images_declared_``
-    only by vaeaug versions that came after the first model files; a VAE holds
+    ``feature_names_in_`` is set only for data frames; a VAE holds
     ``pixel_max_`` for images and ``mean_`` and ``scale_`` for tables.
     """
     names = _FITTED_ATTRIBUTES[cls]
@@ -354,7 +353,7 @@ def _check_fitted_attributes(cls: type, attributes: dict) -> None:
                 f"{name!r} is not the name of a fitted attribute of a {cls.__name__} "
                 f"(those are {', '.join(names)})"
             )
-    optional = {"feature_names_in_", "images_declared_"}
+    optional = {"feature_names_in_"}
     if cls is VAE:
         images = attributes.get("image_shape_") is not None
         optional |= {"mean_", "scale_"} if images else {"pixel_max_"}
