@@ -217,3 +217,30 @@ def test_recipes_that_search_the_pool_get_the_unlabelled_images(label_dtype):
     )
     (row,) = [r for r in rows if r["augmenter"] != "none"]
     assert row["n_train"] == 100 * 3  # the labelled images and theirs, no pool image
+
+
+def test_cli_demo_prints_every_training_set_and_writes_figures(tmp_path, capsys, monkeypatch):
+    from vaeaug import cli
+
+    def quick(protocol, **kwargs):  # the demo's cells, with a short VAE and kNN only
+        kwargs.update(classifiers=["knn"], vae_params={"max_epochs": 2, "hidden_units": 16})
+        return run_protocol(protocol, **kwargs)
+
+    monkeypatch.setattr(cli, "run_protocol", quick)
+    assert main(["demo", "--out", str(tmp_path)]) == 0
+    table = capsys.readouterr().out
+    for label in [
+        "| none |",
+        "| smote |",
+        "| pixel-interpolation |",
+        "| jitter |",
+        "| vae-interpolation (Z=10) |",
+        "| vae default (Z=10) |",
+        "| vae neighbor_search=unlabelled (Z=10) |",
+    ]:
+        assert label in table
+    assert sorted(p.name for p in tmp_path.glob("*.png")) == [
+        "digits-generated.png",
+        "digits-interpolations.png",
+        "digits-reconstructions.png",
+    ]
