@@ -82,3 +82,19 @@ def test_latent_space_route_encodes_test_data(split):
     assert pipe["clf"].n_features_in_ == FAST["latent_dim"]
     assert len(pipe.predict(X_test)) == len(X_test)
     assert pipe.score(X_test, y_test) > 0.3
+
+
+def test_no_augmentation_is_a_candidate_of_the_grid(split):
+    X_train, y_train, _, _ = split
+
+    def random_rows(z, z_neighbor, random_state):  # copies of other rows: label noise
+        return z_neighbor[random_state.permutation(len(z_neighbor))]
+
+    harmful = FeatureSpaceAugmenter(method=random_rows, random_state=0)
+    pipe = Pipeline([("aug", harmful), ("clf", KNeighborsClassifier(3))])
+    search = GridSearchCV(pipe, {"aug": ["passthrough", harmful]}, cv=3).fit(X_train, y_train)
+    results = search.cv_results_
+    scores = dict(zip(map(str, results["param_aug"]), results["mean_test_score"], strict=True))
+    assert scores["passthrough"] > scores[str(harmful)]
+    assert search.best_params_ == {"aug": "passthrough"}
+    assert search.best_estimator_["clf"].n_samples_fit_ == len(X_train)
