@@ -7,10 +7,12 @@ import hashlib
 import inspect
 import os
 import sys
+from pathlib import Path
 
 import joblib
 import numpy as np
 import torch
+from filelock import FileLock
 from sklearn.utils.validation import check_memory
 
 from ._warnings import warn
@@ -48,21 +50,30 @@ def fit_with_memory(estimator, X, memory):
     fitted : estimator
         ``estimator`` itself without a cache; else the copy loaded from the
         cache. An entry that cannot be loaded (truncated, corrupted) is
-        trained again and replaced, with a warning.
+        trained again and replaced, with a warning. Processes sharing the
+        cache folder train each entry once: a file lock per entry makes the
+        others wait for it and load it.
     """
     memory = check_memory(memory)
+    if memory.location is None:
+        return estimator.fit(X)
     cached_fit = memory.cache(_fit, ignore=["estimator"])
     key = cache_key(estimator)
-    entry = cached_fit.call_and_shelve(estimator, X, key=key)
-    try:
-        return entry.get()
-    except Exception as exc:  # whatever a truncated or corrupted pickle raises
-        warn(
-            f"A cached VAE in {memory.location} could not be loaded ({type(exc).__name__}: "
-            f"{exc}); it is trained again and the entry replaced."
-        )
-        entry.clear()
-        return cached_fit(estimator, X, key=key)
+    # Processes (grid-search workers) that need the same entry take turns: the
+    # first trains it, the others then load it instead of training it again.
+    locks = Path(memory.location) / "vaeaug-locks"
+    locks.mkdir(parents=True, exist_ok=True)
+    with FileLock(locks / f"{joblib.hash([key, X])}.lock"):
+        entry = cached_fit.call_and_shelve(estimator, X, key=key)
+        try:
+            return entry.get()
+        except Exception as exc:  # whatever a truncated or corrupted pickle raises
+            warn(
+                f"A cached VAE in {memory.location} could not be loaded "
+                f"({type(exc).__name__}: {exc}); it is trained again and the entry replaced."
+            )
+            entry.clear()
+            return cached_fit(estimator, X, key=key)
 
 
 def _fit(estimator, X, key):
