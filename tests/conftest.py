@@ -3,6 +3,8 @@ import pytest
 import torch
 from sklearn.datasets import load_digits
 
+from vaeaug import Callback
+
 #: Small, quick VAE settings shared by the tests.
 FAST = dict(latent_dim=4, hidden_units=32, max_epochs=3, batch_size=64)
 
@@ -50,3 +52,13 @@ def assert_global_random_states_are(states):
     now_name, now_keys, *now_position = np.random.get_state()  # noqa: NPY002
     assert now_name == name and now_position == position
     np.testing.assert_array_equal(now_keys, keys)
+
+
+class ScriptedLoss(Callback):
+    """Overwrites the monitored validation loss with scripted values, to drive EarlyStopping."""
+
+    def __init__(self, losses):
+        self.losses = losses
+
+    def on_epoch_end(self, module, history):
+        history[-1]["valid_reconstruction"] = self.losses[len(history) - 1]

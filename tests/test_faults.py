@@ -5,7 +5,7 @@ import functools
 import numpy as np
 import pytest
 import torch
-from conftest import FAST
+from conftest import FAST, ScriptedLoss
 from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import cross_validate
 from sklearn.utils.validation import check_is_fitted
@@ -176,16 +176,6 @@ class _Log(Callback):
         self._call("end")
 
 
-class _Script(Callback):
-    """Overwrites the monitored validation loss with scripted values."""
-
-    def __init__(self, losses):
-        self.losses = losses
-
-    def on_epoch_end(self, module, history):
-        history[-1]["valid_reconstruction"] = self.losses[len(history) - 1]
-
-
 def _train(callbacks):
     """A network and a function that trains it for up to 5 epochs with ``callbacks``."""
     data = torch.as_tensor(np.random.RandomState(0).normal(size=(64, 4)), dtype=torch.float32)
@@ -212,7 +202,7 @@ def test_early_stopping_restores_the_best_weights_and_lets_go_after_an_interrupt
             weights.append(_weights(module))
 
     stopper = EarlyStopping(patience=10)
-    module, run = _train([_Script([5.0, 3.0, 4.0]), Snapshot(), stopper, _InterruptAt(3)])
+    module, run = _train([ScriptedLoss([5.0, 3.0, 4.0]), Snapshot(), stopper, _InterruptAt(3)])
     with pytest.raises(KeyboardInterrupt):
         run()
     assert stopper.best_epoch_ == 2

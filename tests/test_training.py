@@ -3,6 +3,7 @@ import functools
 import numpy as np
 import pytest
 import torch
+from conftest import ScriptedLoss
 from torch import nn
 
 from vaeaug.callbacks import Callback, EarlyStopping
@@ -95,16 +96,6 @@ def test_cosine_with_warmup_shape():
     assert 0 < values[-1] < 1e-3
 
 
-class _Scripted(Callback):
-    """Overwrites the monitored loss with a script, to drive EarlyStopping."""
-
-    def __init__(self, losses):
-        self.losses = losses
-
-    def on_epoch_end(self, module, history):
-        history[-1]["valid_reconstruction"] = self.losses[len(history) - 1]
-
-
 class _Snapshot(Callback):
     def on_train_begin(self, module):
         self.weights = []
@@ -125,7 +116,7 @@ def test_early_stopping_stops_and_restores_the_best_epoch():
         max_epochs=50,
         batch_size=16,
         learning_rate=1e-2,
-        callbacks=[_Scripted([5.0, 3.0, 4.0, 3.5, 1.0]), snapshot, stopper],
+        callbacks=[ScriptedLoss([5.0, 3.0, 4.0, 3.5, 1.0]), snapshot, stopper],
     )
     assert len(history) == 4  # best at epoch 2, then two epochs without improvement
     assert stopper.best_epoch_ == 2
