@@ -70,8 +70,9 @@ class BaseLatentAugmenter(BaseAugmenter):
         "unlabelled"``); the other rows of ``Z`` are left at zero.
         """
         labelled = self._labelled(y)
-        partners = ~labelled if self.neighbor_search == "unlabelled" else labelled
-        if self.method != "noise" and partners is not labelled and not partners.any():
+        pool_partners = self.method != "noise" and self.neighbor_search == "unlabelled"
+        partners = ~labelled if pool_partners else labelled
+        if pool_partners and not partners.any():
             raise ValueError(
                 "neighbor_search='unlabelled' pairs labelled samples with unlabelled ones, "
                 + (
@@ -81,10 +82,13 @@ class BaseLatentAugmenter(BaseAugmenter):
                     else f"but y has no row labelled unlabelled_label={self.unlabelled_label!r}."
                 )
             )
-        encoded = labelled | partners if self.method != "noise" else labelled
-        Z_encoded = self._encode(X[encoded])
-        Z = np.zeros((len(X), Z_encoded.shape[1]), dtype=Z_encoded.dtype)
-        Z[encoded] = Z_encoded
+        encoded = labelled | partners
+        if encoded.all():  # no row to leave out: no copies
+            Z = self._encode(X)
+        else:
+            Z_encoded = self._encode(X[encoded])
+            Z = np.zeros((len(X), Z_encoded.shape[1]), dtype=Z_encoded.dtype)
+            Z[encoded] = Z_encoded
         if self.method == "noise":
             base = np.repeat(np.arange(len(Z)), counts)
             partner = np.full(len(base), -1)
