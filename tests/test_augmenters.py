@@ -181,23 +181,37 @@ def test_decoded_samples_are_the_vae_decoding_of_the_latent_formula(digits, n_pe
     np.testing.assert_allclose(X_res[new], expected, rtol=1e-5, atol=1e-5)
 
 
-def test_residual_decoding_adds_the_decoded_change_to_the_original(digits):
+@pytest.mark.parametrize(
+    ("method", "detail_weight"), [("interpolation", 0.5), ("extrapolation", -0.5), ("noise", 0.0)]
+)
+def test_residual_decoding_moves_the_detail_with_the_latent_vector(digits, method, detail_weight):
     X, y = digits
     # Without collapse (small KL weight), so that moves in the latent space show.
     trained = {**FAST, "kl_weight": 0.1, "max_epochs": 20}
     sampler = VAEAugmenter(
-        VAE(**trained), **NO_JITTER, decoding="residual", n_per_sample=8, random_state=0
+        VAE(**trained),
+        **NO_JITTER,
+        method=method,
+        decoding="residual",
+        n_per_sample=8,
+        random_state=0,
     )
     X_res, _ = sampler.fit_resample(X, y)
     vae, new = sampler.vae_, sampler.synthetic_mask_
     base, partner = sampler.sample_indices_[new], sampler.neighbor_indices_[new]
     Z = vae.transform(X)
-    change = vae.inverse_transform(Z[base] + 0.5 * (Z[partner] - Z[base])) - vae.inverse_transform(
-        Z[base]
+    detail = X - vae.inverse_transform(Z)
+    detail_new = detail[base]
+    if detail_weight:
+        detail_new = detail_new + detail_weight * (detail[partner] - detail[base])
+    # The decodings of the new latent vectors, from the direct recipe with the same seed.
+    direct = VAEAugmenter(
+        FrozenEstimator(vae), **NO_JITTER, method=method, n_per_sample=8, random_state=0
     )
-    expected = np.clip(X[base] + change, 0, 16)
+    X_direct, _ = direct.fit_resample(X, y)
+    expected = np.clip(X_direct[new] + detail_new, 0, 16)
     np.testing.assert_allclose(X_res[new], expected, rtol=1e-5, atol=1e-4)
-    assert np.abs(change).max() > 0.1  # the VAE does move the samples
+    assert np.abs(X_direct[new] - vae.inverse_transform(Z[base])).max() > 0.1  # the VAE moves
 
 
 def test_residual_decoding_without_a_move_returns_the_originals(digits):

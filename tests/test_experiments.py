@@ -198,7 +198,8 @@ def test_recipes_that_search_the_pool_get_the_unlabelled_images(label_dtype):
 
     def load(data_home, seed):  # MNIST's labels are uint8, UJI Pen's strings
         data = digits.load(data_home, seed)
-        data.y_train = data.y_train.astype(label_dtype)
+        for name in ("y_train", "y_val", "y_test"):
+            setattr(data, name, getattr(data, name).astype(label_dtype))
         return data
 
     protocol = Protocol("digits", "", load, digits.latent_dims, vae_params=digits.vae_params)
@@ -244,3 +245,113 @@ def test_cli_demo_prints_every_training_set_and_writes_figures(tmp_path, capsys,
         "digits-interpolations.png",
         "digits-reconstructions.png",
     ]
+
+
+def test_long_tailed_draw_keeps_the_head_and_thins_the_tail():
+    from vaeaug.experiments.protocols import _long_tailed_draw
+
+    y = np.repeat(np.arange(6), 40)
+    chosen = _long_tailed_draw(y, 30, 10, seed=0)
+    labels, counts = np.unique(y[chosen], return_counts=True)
+    assert labels.tolist() == list(range(6)) and counts.tolist() == [30, 30, 30, 3, 3, 3]
+    assert len(np.unique(chosen)) == len(chosen)
+    assert not np.array_equal(chosen, _long_tailed_draw(y, 30, 10, seed=1))
+    # A ratio above the head's size still leaves one sample of each tail class.
+    assert np.bincount(y[_long_tailed_draw(y, 30, 100, seed=0)]).tolist() == [30] * 3 + [1] * 3
+
+
+def _long_tailed_digits():
+    """scikit-learn's digits with 8 labelled images of each digit 0-4 and 2 of 5-9."""
+    from vaeaug.experiments.protocols import _BALANCING, _long_tailed_draw
+
+    digits = PROTOCOLS["digits"]
+
+    def load(data_home, seed):
+        data = digits.load(data_home, seed)
+        keep = _long_tailed_draw(data.y_train, 8, 4, seed)
+        data.X_train, data.y_train = data.X_train[keep], data.y_train[keep]
+        return data
+
+    return Protocol("digits-long-tailed", "", load, (2,), **_BALANCING)
+
+
+def test_balancing_protocols_balance_with_every_augmenter_and_report_both_metrics(tmp_path):
+    lines = []
+    rows = run_protocol(
+        _long_tailed_digits(),
+        seeds=[0],
+        methods=[],
+        recipes=[{}, {"neighbor_search": "unlabelled"}],
+        log=lines.append,
+        **QUICK,
+    )
+    augmenters = {r["augmenter"] for r in rows}
+    assert augmenters == {
+        "none",
+        "smote",
+        "pixel-interpolation",
+        "jitter",
+        "random-oversampling",
+        "borderline-smote",
+        "vae default",
+        "vae neighbor_search=unlabelled",
+    }
+    # ADASYN cannot run where the minority classes are far from the others; it is
+    # reported and left out.
+    assert any("adasyn skipped: Not any neigbours belong to the majority" in x for x in lines)
+    assert all(r["n_train"] == 50 for r in rows if r["augmenter"] == "none")
+    # ADASYN only approaches balance; every other augmenter makes 8 of each class.
+    assert all(r["n_train"] == 80 for r in rows if r["augmenter"] not in ("none", "adasyn"))
+    for row in rows:
+        assert 0 <= row["macro_f1"] <= 100 and 0 <= row["balanced_accuracy"] <= 100
+    from vaeaug.experiments.report import write_results
+
+    text = write_results(
+        rows, tmp_path, "lt", metrics=("balanced_accuracy", "macro_f1")
+    ).read_text()
+    assert "Balanced accuracy (%) on the test set." in text and "Macro F1 (%)" in text
+    assert "Accuracy (%)" not in text
+
+
+@pytest.mark.parametrize(("vae_data", "n_images"), [("unlabelled", 1097), ("labelled", 100)])
+def test_vae_data_chooses_the_images_the_vae_learns_from(monkeypatch, vae_data, n_images):
+    from vaeaug.experiments import runner
+
+    seen, fit = [], runner.fit_with_memory
+
+    def recording_fit(vae, X, memory):
+        seen.append(len(X))
+        return fit(vae, X, memory)
+
+    monkeypatch.setattr(runner, "fit_with_memory", recording_fit)
+    run_protocol(
+        PROTOCOLS["digits"],
+        methods=[],
+        competitors=[],
+        recipes=[{}],
+        vae_data=vae_data,
+        log=lambda _: None,
+        **QUICK,
+    )
+    assert seen == [n_images]
+
+
+def test_a_run_without_pool_refuses_pool_partners():
+    with pytest.raises(ValueError, match="vae_data='labelled' runs without a pool"):
+        run_protocol(  # refused before any training
+            PROTOCOLS["digits"],
+            recipes=[{"neighbor_search": "unlabelled"}],
+            vae_data="labelled",
+            log=lambda _: None,
+            **QUICK,
+        )
+
+
+def test_imblearn_competitors_search_fewer_neighbours_in_small_classes():
+    assert make_competitor("smote", (8, 8), 0).k_neighbors == 3
+    assert make_competitor("smote", (8, 8), 0, smallest_class=3).k_neighbors == 2
+    assert make_competitor("adasyn", (8, 8), 0, smallest_class=2).n_neighbors == 1
+    assert make_competitor("borderline-smote", (8, 8), 0, smallest_class=1) is None
+    assert make_competitor("random-oversampling", (8, 8), 0, smallest_class=1) is not None
+    balancing = make_competitor("jitter", (8, 8), 0, sampling_strategy="auto", smallest_class=1)
+    assert balancing.sampling_strategy == "auto"

@@ -233,10 +233,14 @@ class VAEAugmenter(BaseLatentAugmenter):
 
     decoding : {{"direct", "residual"}}, default="direct"
         ``"direct"``: a synthetic sample is the decoding ``D(z')`` of its new
-        latent vector. ``"residual"``: it is its original plus the change the
-        new vector makes to the decoding, ``x + D(z') - D(z)``, clipped to the
-        pixel range for images; it keeps the detail that the VAE cannot
-        reconstruct.
+        latent vector. ``"residual"``: the detail that the VAE cannot
+        reconstruct, ``r = x - D(z)``, moves with the latent vector and is
+        added to its decoding: ``D(z') + r'``, with ``r' = r + alpha * (r_n -
+        r)`` for interpolation towards a neighbour ``n`` (``r - alpha * (r_n -
+        r)`` for extrapolation) and ``r' = r`` for noise and callable
+        methods; clipped to the pixel range for images. It keeps the sharp
+        detail of the originals; with a VAE that reconstructs nothing,
+        residual interpolation is interpolation of the samples themselves.
 
     max_rotation : float or "auto", default="auto"
         Each decoded image is rotated by an angle drawn uniformly from
@@ -372,23 +376,33 @@ class VAEAugmenter(BaseLatentAugmenter):
         jitter = None
         if self.max_rotation_ or self.max_shift_:
             jitter = draw_jitter(len(base), self.max_rotation_, self.max_shift_, random_state)
-        return base, partner, self._finish(self._decode(Z_new), X, Z, base, jitter)
+        return base, partner, self._finish(self._decode(Z_new), X, Z, base, partner, jitter)
 
-    def _finish(self, decoded, X, Z, base, jitter):
+    def _detail_weight(self) -> float:
+        """How far a new sample's residual detail moves towards its partner's."""
+        return {"interpolation": self.alpha, "extrapolation": -self.alpha}.get(self.method, 0.0)
+
+    def _finish(self, decoded, X, Z, base, partner, jitter):
         """Turn chunks of decoded samples into synthetic samples (``decoding``, jitter)."""
         if self.decoding == "residual":
-            # What the VAE cannot reconstruct of each original, added back to its new
-            # samples; computed once for each original that has some.
-            originals, position = np.unique(base, return_inverse=True)
-            details = X[originals] - self.vae_.inverse_transform(Z[originals]).reshape(
-                len(originals), -1
+            # What the VAE cannot reconstruct of each row that is a base or a partner,
+            # computed once for each such row.
+            weight = self._detail_weight()
+            moved = np.concatenate([base, partner]) if weight else base
+            rows_used, position = np.unique(moved, return_inverse=True)
+            details = X[rows_used] - self.vae_.inverse_transform(Z[rows_used]).reshape(
+                len(rows_used), -1
             )
+            base_position, partner_position = position[: len(base)], position[len(base) :]
         start = 0
         for chunk in decoded:
             rows = slice(start, start + len(chunk))
             start = rows.stop
             if self.decoding == "residual":
-                chunk = chunk.reshape(len(chunk), -1) + details[position[rows]]
+                detail = details[base_position[rows]]
+                if weight:
+                    detail = detail + weight * (details[partner_position[rows]] - detail)
+                chunk = chunk.reshape(len(chunk), -1) + detail
                 if self.vae_.image_shape_ is not None:
                     np.clip(chunk, 0, self.vae_.pixel_max_, out=chunk)
             if jitter is not None:

@@ -21,7 +21,7 @@ from .experiments import (
     make_competitor,
     run_protocol,
 )
-from .experiments.report import markdown_table, paper_comparison, write_results
+from .experiments.report import METRIC_NAMES, markdown_table, paper_comparison, write_results
 
 
 def _positive_int(text: str) -> int:
@@ -95,7 +95,10 @@ def build_parser() -> argparse.ArgumentParser:
         default=["svm", "knn", "mlp"],
     )
     reproduce.add_argument(
-        "--competitors", nargs="*", choices=list(COMPETITORS), default=list(COMPETITORS)
+        "--competitors",
+        nargs="*",
+        choices=list(COMPETITORS),
+        help="default: the protocol's (all of them for the long-tailed protocols)",
     )
     reproduce.add_argument(
         "--recipe",
@@ -139,6 +142,13 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         help="train one VAE per latent size with this seed for all --seeds "
         "(default: one VAE per seed)",
+    )
+    reproduce.add_argument(
+        "--vae-data",
+        choices=("unlabelled", "labelled"),
+        default="unlabelled",
+        help="train the VAE on the protocol's unlabelled images, or on the labelled ones "
+        "only, as a user without a pool (default: %(default)s)",
     )
     reproduce.add_argument("--no-figures", action="store_true", help="skip the figures")
 
@@ -250,12 +260,15 @@ def reproduce(args) -> None:
         vae_store=vaes,
         memory=args.cache_dir,
         vae_seed=args.vae_seed,
+        vae_data=args.vae_data,
         log=_log,
     )
-    name = protocol.name if args.evaluate_on == "test" else f"{protocol.name}-validation"
+    name = protocol.name + ("-labelled-vae" if args.vae_data == "labelled" else "")
+    name += "-validation" if args.evaluate_on == "validation" else ""
     paper = protocol.paper if args.evaluate_on == "test" else None
-    path = write_results(rows, out, name, paper, scored_on=args.evaluate_on)
-    print(f"\n{markdown_table(rows)}\n")
+    path = write_results(rows, out, name, paper, args.evaluate_on, protocol.metrics)
+    for metric in protocol.metrics:
+        print(f"\n{METRIC_NAMES[metric]} (%):\n\n{markdown_table(rows, metric)}\n")
     if protocol.paper and args.evaluate_on == "test":
         print(f"{paper_comparison(rows, protocol.paper)}\n")
     if not args.no_figures:
@@ -268,7 +281,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "protocols":
         for protocol in PROTOCOLS.values():
-            print(f"{protocol.name:<18} {protocol.description}")
+            print(f"{protocol.name:<33} {protocol.description}")
         return 0
     try:
         {"demo": demo, "reproduce": reproduce}[args.command](args)

@@ -15,6 +15,7 @@ from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 
 from ..datasets import load_mnist, load_ujipen, load_ujipen_v1, load_ujipen_v2_digits
+from .competitors import COMPETITORS, DEFAULT_COMPETITORS
 from .paper import PAPER_RESULTS
 
 
@@ -54,6 +55,10 @@ class Protocol:
     the labelled subset or the split, so seeds give independent repetitions.
     ``vae_params`` are :class:`~vaeaug.VAE` settings where the protocol departs
     from the paper's (empty: the paper's architecture and objective).
+    ``sampling_strategy``, when set, is the amount every augmenter makes
+    instead of a number of new samples per original (``"auto"``: balance the
+    classes); ``metrics`` are the scores reported, ``competitors`` the ones run
+    by default.
     """
 
     name: str
@@ -62,6 +67,9 @@ class Protocol:
     latent_dims: tuple[int, ...]
     paper: dict = field(default_factory=dict)
     vae_params: dict = field(default_factory=dict)
+    sampling_strategy: str | None = None
+    metrics: tuple[str, ...] = ("accuracy",)
+    competitors: tuple[str, ...] = DEFAULT_COMPETITORS
 
 
 def _rows(images: np.ndarray) -> np.ndarray:
@@ -89,14 +97,28 @@ def _stratified_draw(y: np.ndarray, n: int, seed: int) -> np.ndarray:
     return np.sort(chosen)
 
 
-def _load_mnist(data_home, seed, n_labelled):
+def _long_tailed_draw(y: np.ndarray, n_head: int, ratio: int, seed: int) -> np.ndarray:
+    """Indices of a long-tailed draw: ``n_head`` of each class in the first half of the
+    sorted labels, ``max(1, n_head // ratio)`` of each in the second half."""
+    rng = np.random.RandomState(seed)
+    labels = np.unique(y)
+    n_tail = max(1, n_head // ratio)
+    chosen = [
+        rng.choice(np.flatnonzero(y == label), n_head if i < len(labels) // 2 else n_tail, False)
+        for i, label in enumerate(labels)
+    ]
+    return np.sort(np.concatenate(chosen))
+
+
+def _load_mnist(data_home, seed, n_labelled, ratio=None):
     data = load_mnist(data_home, download_if_missing=True)
     X_train, X_val, X_test = (_rows(data[k]) for k in ("X_train", "X_val", "X_test"))
-    labelled = (
-        np.arange(len(X_train))
-        if n_labelled is None
-        else _stratified_draw(data.y_train, n_labelled, seed)
-    )
+    if n_labelled is None:
+        labelled = np.arange(len(X_train))
+    elif ratio is None:
+        labelled = _stratified_draw(data.y_train, n_labelled, seed)
+    else:
+        labelled = _long_tailed_draw(data.y_train, n_labelled, ratio, seed)
     return ExperimentData(
         X_train,
         X_train[labelled],
@@ -109,15 +131,22 @@ def _load_mnist(data_home, seed, n_labelled):
     )
 
 
-def _ujipen_loader(loader):
+def _ujipen_loader(loader, ratio=None):
+    """Load a UJI Pen protocol; with ``ratio``, a long-tailed draw of its training
+    characters is labelled (all of each head class) and the VAE sees them all."""
+
     def load(data_home, seed):
         data = loader(data_home, random_state=seed)
         X_train = _rows(data.X_train)
         shape = data.X_train.shape[1:]
+        labelled = np.arange(len(X_train))
+        if ratio is not None:
+            n_head = int(np.unique(data.y_train, return_counts=True)[1].min())
+            labelled = _long_tailed_draw(data.y_train, n_head, ratio, seed)
         return ExperimentData(
             X_train,
-            X_train,
-            data.y_train,
+            X_train[labelled],
+            data.y_train[labelled],
             _rows(data.X_val),
             data.y_val,
             _rows(data.X_test),
@@ -138,6 +167,13 @@ _SMALL_DATA_TRAINING = {"max_epochs": 300, "patience": 20}
 # validation image (Z=20), as low as 30 epochs at a constant learning rate of
 # 1e-3 (71.8); see benchmarks/README.md.
 _MNIST_TRAINING = {"max_epochs": 12}
+# Long-tailed protocols: every augmenter balances, scored by balanced accuracy and
+# macro F1, against all of imbalanced-learn's oversamplers.
+_BALANCING = {
+    "sampling_strategy": "auto",
+    "metrics": ("balanced_accuracy", "macro_f1"),
+    "competitors": tuple(COMPETITORS),
+}
 
 PROTOCOLS = {
     p.name: p
@@ -170,6 +206,19 @@ PROTOCOLS = {
             PAPER_RESULTS["mnist-full"],
             vae_params=_MNIST_TRAINING,
         ),
+        *(
+            Protocol(
+                f"mnist-long-tailed-{ratio}",
+                f"MNIST: VAE on the 55,000 training images without labels; labelled: 500 "
+                f"of each digit 0-4 and {500 // ratio} of each digit 5-9 (imbalance ratio "
+                f"{ratio}); every augmenter balances the classes; official 10,000 test images",
+                lambda data_home, seed, ratio=ratio: _load_mnist(data_home, seed, 500, ratio),
+                (20,),
+                vae_params=_MNIST_TRAINING,
+                **_BALANCING,
+            )
+            for ratio in (20, 100)
+        ),
         Protocol(
             "ujipen",
             "UJI Pen Characters v2 (97 classes, 11,640 samples) rendered to 70x70, "
@@ -194,6 +243,21 @@ PROTOCOLS = {
             _ujipen_loader(load_ujipen_v2_digits),
             (20, 50, 100),
             vae_params=_SMALL_DATA_TRAINING,
+        ),
+        *(
+            Protocol(
+                f"ujipen-v2-digits-long-tailed-{ratio}",
+                f"UJI Pen Characters v2, digits, split as ujipen-v2-digits; VAE on the 600 "
+                f"training characters without labels; labelled: all 60 of each digit 0-4 "
+                f"and {60 // ratio} of each digit 5-9 (imbalance ratio {ratio}); every "
+                "augmenter balances the classes",
+                _ujipen_loader(load_ujipen_v2_digits, ratio),
+                (20,),
+                vae_params=_SMALL_DATA_TRAINING,
+                **_BALANCING,
+            )
+            # 60 training characters a class: a ratio of 100 would leave no tail.
+            for ratio in (20, 60)
         ),
     ]
 }

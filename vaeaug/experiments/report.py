@@ -16,6 +16,8 @@ ROW_FIELDS = (
     "method",
     "classifier",
     "accuracy",
+    "balanced_accuracy",
+    "macro_f1",
     "n_train",
     "vae_seconds",
     "augment_seconds",
@@ -31,11 +33,21 @@ def cell_label(row: dict) -> str:
     return f"{row['augmenter']} (Z={row['latent_dim']})"
 
 
-def summarize(rows: list[dict]) -> dict[tuple[str, str], tuple[float, float, int]]:
-    """Mean, standard deviation and count of the accuracy per (cell label, classifier)."""
+#: How each metric is named in tables.
+METRIC_NAMES = {
+    "accuracy": "Accuracy",
+    "balanced_accuracy": "Balanced accuracy",
+    "macro_f1": "Macro F1",
+}
+
+
+def summarize(
+    rows: list[dict], metric: str = "accuracy"
+) -> dict[tuple[str, str], tuple[float, float, int]]:
+    """Mean, standard deviation and count of ``metric`` per (cell label, classifier)."""
     scores = defaultdict(list)
     for row in rows:
-        scores[cell_label(row), row["classifier"]].append(row["accuracy"])
+        scores[cell_label(row), row["classifier"]].append(row[metric])
     return {key: (float(np.mean(v)), float(np.std(v)), len(v)) for key, v in scores.items()}
 
 
@@ -46,9 +58,9 @@ def _format(summary: tuple[float, float, int] | None) -> str:
     return f"{mean:.2f} ± {std:.2f}" if n > 1 else f"{mean:.2f}"
 
 
-def markdown_table(rows: list[dict]) -> str:
-    """Accuracy (%) of every cell, one line per augmenter and latent size."""
-    summary = summarize(rows)
+def markdown_table(rows: list[dict], metric: str = "accuracy") -> str:
+    """``metric`` (%) of every cell, one line per augmenter and latent size."""
+    summary = summarize(rows, metric)
     labels = list(dict.fromkeys(cell_label(row) for row in rows))
     classifiers = list(dict.fromkeys(row["classifier"] for row in rows))
     n_seeds = len({row["seed"] for row in rows})
@@ -120,10 +132,12 @@ def write_results(
     name: str,
     paper: dict | None = None,
     scored_on: str = "test",
+    metrics: tuple[str, ...] = ("accuracy",),
 ) -> Path:
     """Write ``<name>.csv`` and ``<name>.md`` in ``out_dir``; return the Markdown path.
 
-    ``scored_on`` names the set the accuracies were measured on.
+    ``scored_on`` names the set the scores were measured on; the Markdown has
+    a table for each of ``metrics``.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -131,7 +145,10 @@ def write_results(
         writer = csv.DictWriter(f, fieldnames=ROW_FIELDS)
         writer.writeheader()
         writer.writerows({key: row[key] for key in ROW_FIELDS} for row in rows)
-    parts = [f"# {name}", "", f"Accuracy (%) on the {scored_on} set.", "", markdown_table(rows)]
+    parts = [f"# {name}"]
+    for metric in metrics:
+        parts += ["", f"{METRIC_NAMES[metric]} (%) on the {scored_on} set.", ""]
+        parts += [markdown_table(rows, metric)]
     if paper:
         parts += ["", "## Beside the paper", "", paper_comparison(rows, paper)]
     parts += ["", "## Wall time", "", timing_table(rows), ""]

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from sklearn.frozen import FrozenEstimator
+from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score
 
 from .._cache import fit_with_memory
 from ..augmenters import VAEAugmenter
@@ -45,9 +46,11 @@ class _Plan:
     vae_cells: tuple[tuple[str, dict], ...]
     competitors: tuple[str, ...]
     n_per_sample: int
+    sampling_strategy: str | None
     vae_params: dict
     memory: object
     vae_seed: int | None
+    vae_data: str
 
 
 @dataclass
@@ -70,7 +73,7 @@ def run_protocol(
     latent_dims: Iterable[int] | None = None,
     methods: Iterable[str] = METHODS,
     classifiers: Iterable[str] = ("svm", "knn", "mlp"),
-    competitors: Iterable[str] = ("smote", "pixel-interpolation", "jitter"),
+    competitors: Iterable[str] | None = None,
     recipes: Iterable[dict] = (),
     n_per_sample: int = 3,
     evaluate_on: str = "test",
@@ -79,6 +82,7 @@ def run_protocol(
     vae_store: dict | None = None,
     memory=None,
     vae_seed: int | None = None,
+    vae_data: str = "unlabelled",
     log: Callable[[str], None] = print,
 ) -> list[dict]:
     """Run every cell of a protocol and return one result row per score.
@@ -96,13 +100,14 @@ def run_protocol(
         generation (:data:`~vaeaug.experiments.PAPER_RECIPE`); ``classifiers``
         and ``competitors`` are names of
         :data:`~vaeaug.experiments.CLASSIFIERS` and
-        :data:`~vaeaug.experiments.COMPETITORS`.
+        :data:`~vaeaug.experiments.COMPETITORS` (``None``: the protocol's).
     recipes : iterable of dict
         More :class:`~vaeaug.VAEAugmenter` cells, each given by the parameters
         it sets over the estimator's defaults (``{}`` is the default recipe;
         keys among :data:`RECIPE_PARAMETERS`), with the VAE of each latent size.
     n_per_sample : int, default=3
-        New samples per original, for every augmenter (a recipe may set its own).
+        New samples per original, for every augmenter (a recipe may set its
+        own), unless the protocol sets a ``sampling_strategy`` for all.
     evaluate_on : {"test", "validation"}
         Score on the test set, or on the validation set to choose settings.
     data_home : str, default=None
@@ -122,6 +127,10 @@ def run_protocol(
         repetitions: right where the unlabelled set does not depend on the
         seed (MNIST), so repetitions vary the labelled draw and the classifiers.
         With ``memory`` that VAE is trained once.
+    vae_data : {"unlabelled", "labelled"}, default="unlabelled"
+        What the VAE learns from: the protocol's unlabelled images, or only
+        the labelled ones (a user without a pool; recipes with
+        ``neighbor_search="unlabelled"`` are then refused).
     log : callable
         Receives one line per step (progress).
 
@@ -129,32 +138,40 @@ def run_protocol(
     -------
     rows : list of dict
         Keys: ``protocol``, ``seed``, ``augmenter``, ``latent_dim``, ``method``,
-        ``classifier``, ``accuracy`` (%), ``n_train``, ``augment_seconds``,
-        ``fit_seconds`` (classifier), ``score_seconds``, ``vae_seconds`` (the
-        VAE's training epochs, also when it came from the cache).
+        ``classifier``, ``accuracy``, ``balanced_accuracy``, ``macro_f1`` (%),
+        ``n_train``, ``augment_seconds``, ``fit_seconds`` (classifier),
+        ``score_seconds``, ``vae_seconds`` (the VAE's training epochs, also when
+        it came from the cache).
     """
     if evaluate_on not in ("test", "validation"):
         raise ValueError(f"evaluate_on must be 'test' or 'validation'; got {evaluate_on!r}.")
+    if vae_data not in ("unlabelled", "labelled"):
+        raise ValueError(f"vae_data must be 'unlabelled' or 'labelled'; got {vae_data!r}.")
+    recipes = tuple(recipes)
+    if vae_data == "labelled" and any(
+        params.get("neighbor_search") == "unlabelled" for params in recipes
+    ):
+        raise ValueError(
+            "vae_data='labelled' runs without a pool, so a recipe cannot pair samples "
+            "with unlabelled ones (neighbor_search='unlabelled')."
+        )
     classifiers = tuple(classifiers)
     for name in classifiers:
         make_classifier(name, 0)  # unknown names fail before any training
+    amount = {"n_per_sample": n_per_sample, "sampling_strategy": protocol.sampling_strategy}
     plan = _Plan(
         latent_dims=tuple(protocol.latent_dims if latent_dims is None else latent_dims),
         vae_cells=tuple(
-            [
-                (f"vae-{method}", {**PAPER_RECIPE, "method": method, "n_per_sample": n_per_sample})
-                for method in methods
-            ]
-            + [
-                (recipe_name(params), {"n_per_sample": n_per_sample, **params})
-                for params in recipes
-            ]
+            [(f"vae-{method}", {**PAPER_RECIPE, "method": method, **amount}) for method in methods]
+            + [(recipe_name(params), {**amount, **params}) for params in recipes]
         ),
-        competitors=tuple(competitors),
+        competitors=tuple(protocol.competitors if competitors is None else competitors),
         n_per_sample=n_per_sample,
+        sampling_strategy=protocol.sampling_strategy,
         vae_params={**protocol.vae_params, **(vae_params or {})},
         memory=memory,
         vae_seed=vae_seed,
+        vae_data=vae_data,
     )
     rows: list[dict] = []
     for seed in seeds:
@@ -187,9 +204,10 @@ def run_protocol(
                         **result,
                     }
                 )
+                scores = "  ".join(f"{result[m]:6.2f} %" for m in protocol.metrics)
                 log(
                     f"{prefix} {training_set.augmenter:<20} Z={training_set.latent_dim!s:<5} "
-                    f"{name:<11} {result['accuracy']:6.2f} %  (n={len(training_set.X)}, "
+                    f"{name:<11} {scores}  (n={len(training_set.X)}, "
                     f"fit {result['fit_seconds']:.1f} s)"
                 )
     return rows
@@ -207,9 +225,18 @@ def _training_sets(
 ) -> Iterator[_TrainingSet]:
     """The labelled set as it is, then augmented by each competitor and each VAE cell."""
     yield _TrainingSet("none", data.X_train, data.y_train, 0.0)
+    smallest_class = int(np.unique(data.y_train, return_counts=True)[1].min())
     for name in plan.competitors:
-        competitor = make_competitor(name, data.image_shape, seed, plan.n_per_sample)
-        yield _augment(name, competitor, data)
+        competitor = make_competitor(
+            name, data.image_shape, seed, plan.n_per_sample, plan.sampling_strategy, smallest_class
+        )
+        if competitor is None:
+            log(f"{name} skipped: it needs two samples of each class, a class has one")
+            continue
+        try:
+            yield _augment(name, competitor, data)
+        except RuntimeError as exc:  # ADASYN, where no minority sample has a majority neighbour
+            log(f"{name} skipped: {exc}")
     for latent_dim in plan.latent_dims if plan.vae_cells else ():
         vae = _fit_vae(data, latent_dim, seed, plan, log)
         if vae_store is not None:
@@ -241,12 +268,13 @@ def _augment(name: str, augmenter, data: ExperimentData) -> _TrainingSet:
 
 
 def _fit_vae(data: ExperimentData, latent_dim: int, seed: int, plan: _Plan, log: Callable) -> VAE:
-    """The VAE of one latent size, trained on the unlabelled images (or from the cache)."""
+    """The VAE of one latent size, trained on ``plan.vae_data`` (or from the cache)."""
     started = time.perf_counter()
     vae_seed = seed if plan.vae_seed is None else plan.vae_seed
+    X_vae = data.X_unlabelled if plan.vae_data == "unlabelled" else data.X_train
     vae = fit_with_memory(
         VAE(latent_dim, **{"random_state": vae_seed, **plan.vae_params}),
-        data.X_unlabelled.reshape(-1, *data.image_shape),
+        X_vae.reshape(-1, *data.image_shape),
         plan.memory,
     )
     best = min(record.get("valid_reconstruction", np.inf) for record in vae.history_)
@@ -266,9 +294,11 @@ def _score(classifier, training_set: _TrainingSet, X_eval, y_eval) -> dict:
     started = time.perf_counter()
     classifier.fit(training_set.X, training_set.y)
     fitted = time.perf_counter()
-    accuracy = 100 * float(np.mean(classifier.predict(X_eval) == y_eval))
+    predicted = classifier.predict(X_eval)
     return dict(
-        accuracy=accuracy,
+        accuracy=100 * accuracy_score(y_eval, predicted),
+        balanced_accuracy=100 * balanced_accuracy_score(y_eval, predicted),
+        macro_f1=100 * f1_score(y_eval, predicted, average="macro"),
         fit_seconds=fitted - started,
         score_seconds=time.perf_counter() - fitted,
     )
