@@ -1,4 +1,4 @@
-"""Input layout: flattening image arrays and deciding whether data are images."""
+"""Input layout: flattening image arrays, deciding whether data are images, reading rows."""
 
 from __future__ import annotations
 

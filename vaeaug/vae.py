@@ -251,7 +251,14 @@ class VAE(TorchStateMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         ----------
         X : array-like of shape (n_samples, n_features), (n_samples, H, W) \
                 or (n_samples, C, H, W)
-            Training samples.
+            Training samples. Training reads a NumPy array a mini-batch at a
+            time and converts only that batch to float32, on the device for
+            uint8 images: a pool of uint8 images larger than memory trains
+            from a memory map (``np.load(path, mmap_mode="r")`` or
+            :class:`numpy.memmap`) without a float copy of it. So do integer
+            array-likes that are not NumPy arrays but read rows by index, such
+            as h5py datasets (``X[rows]`` with a slice or increasing row
+            numbers); tables among them are read whole.
         y : None
             Ignored; present for API consistency.
 
@@ -326,7 +333,9 @@ class VAE(TorchStateMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         ----------
         X : array-like of shape (n_samples, n_features), (n_samples, H, W) \
                 or (n_samples, C, H, W)
-            Samples laid out as in ``fit``.
+            Samples laid out as in ``fit``; encoded 2,048 at a time, so a
+            memory map (or an array-like read by index, see ``fit``) is
+            not copied whole.
 
         Returns
         -------
