@@ -254,3 +254,68 @@ def test_training_jitter_changes_the_model_reproducibly(digits):
     np.testing.assert_array_equal(VAE(**params).fit(X).transform(X[:5]), jittered)
     with pytest.raises(ValueError, match="train_max_rotation=10 and train_max_shift=1 jitter"):
         VAE(**{**params, "architecture": "dense"}).fit(X)
+
+
+def _same_model(a, b):
+    for name, weights in a.module_.state_dict().items():
+        assert torch.equal(b.module_.state_dict()[name], weights), name
+
+
+def test_a_uint8_memmap_trains_and_encodes_like_the_array_in_memory(digits, tmp_path):
+    images = digits[0].astype(np.uint8).reshape(-1, 8, 8)
+    np.save(tmp_path / "pool.npy", images)
+    pool = np.load(tmp_path / "pool.npy", mmap_mode="r")
+    params = dict(SEEDED, random_state=0)
+    in_memory = VAE(**params).fit(images)
+    mapped = VAE(**params).fit(pool)
+    _same_model(in_memory, mapped)
+    assert mapped.pixel_max_ == 16.0
+    np.testing.assert_array_equal(mapped.transform(pool), in_memory.transform(images))
+
+
+class IndexedArray:
+    """An array-like read by index, as an h5py dataset is: it refuses row numbers
+    out of increasing order, records the number of rows of each read, and fails
+    if it is converted whole with ``np.asarray``."""
+
+    def __init__(self, array):
+        self.array = array
+        self.shape = array.shape
+        self.dtype = array.dtype
+        self.reads = []
+
+    def __len__(self):
+        return len(self.array)
+
+    def __getitem__(self, rows):
+        if not isinstance(rows, slice) and np.any(np.diff(rows) <= 0):
+            raise TypeError("Indexing elements must be in increasing order")
+        block = self.array[rows]
+        self.reads.append(len(block))
+        return block
+
+    def __array__(self, dtype=None, copy=None):
+        raise AssertionError("X was converted whole")
+
+
+@pytest.mark.parametrize("shape", [(64,), (8, 8)])
+def test_fit_and_transform_read_an_array_like_by_batches(digits, shape):
+    images = np.tile(digits[0].astype(np.uint8), (9, 1)).reshape(-1, *shape)  # 2,700 rows
+    params = dict(FAST, image_shape=(8, 8), max_epochs=1, random_state=0)
+    pool = IndexedArray(images)
+    vae = VAE(**params).fit(pool)
+    Z = vae.transform(pool)
+    # Nothing read at once beyond a batch of the passes over the whole pool:
+    # the pixel range and transform read 2,048 rows at a time.
+    assert max(pool.reads) == 2048
+    in_memory = VAE(**params).fit(images)
+    _same_model(vae, in_memory)
+    np.testing.assert_array_equal(Z, in_memory.transform(images))
+
+
+def test_an_integer_table_read_by_index_is_read_once_and_standardised_like_the_array(digits):
+    table = digits[0][:, :10].astype(np.int16)
+    pool = IndexedArray(table)
+    vae = VAE(**FAST, random_state=0).fit(pool)
+    assert pool.reads == [len(table)]
+    _same_model(vae, VAE(**FAST, random_state=0).fit(table))

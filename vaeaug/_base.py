@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Iterator
 from numbers import Integral
 
 import numpy as np
@@ -216,11 +215,6 @@ class BaseAugmenter(BaseOverSampler):
         tags.input_tags.sparse = False
         tags.sampler_tags.sample_indices = True
         return tags
-
-
-def row_batches(n_rows: int, batch_size: int) -> Iterator[slice]:
-    """Slices of at most ``batch_size`` consecutive rows covering ``range(n_rows)``; none for 0."""
-    return (slice(start, start + batch_size) for start in range(0, n_rows, batch_size))
 
 
 def _cast_like(X_new: np.ndarray, X: np.ndarray) -> np.ndarray:

@@ -1,9 +1,9 @@
-"""Input layout: flattening image arrays and deciding whether data are images."""
+"""Input layout: flattening image arrays, deciding whether data are images, reading rows."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 from scipy import sparse
@@ -12,6 +12,8 @@ from ._warnings import warn
 
 #: Smallest side of a square image inferred from the number of features.
 MIN_INFERRED_SIDE = 8
+#: Rows read at once by the passes over a whole input (bounds memory).
+READ_ROWS = 2048
 
 
 def flatten_samples(X):
@@ -21,8 +23,9 @@ def flatten_samples(X):
     -------
     X_2d : array-like
         ``X`` itself when it is already two-dimensional (lists, data frames and
-        sparse matrices pass through untouched for later validation), else a
-        flattened view.
+        sparse matrices pass through untouched for later validation), a
+        :class:`RowReader` of an array-like of integers that is not a NumPy
+        array (an h5py dataset, say), else a flattened view.
     sample_shape : tuple of int or None
         The shape of one sample when ``X`` had more than two dimensions.
 
@@ -41,6 +44,8 @@ def flatten_samples(X):
     if hasattr(X, "columns"):
         _check_numeric_columns(X)
         return X, None
+    if _reads_integers_by_index(X):
+        return RowReader(X), (tuple(X.shape[1:]) if len(X.shape) > 2 else None)
     try:
         array = np.asarray(X)
     except ValueError as error:  # ragged nested sequences
@@ -57,6 +62,79 @@ def flatten_samples(X):
     if array.ndim > 2:
         return array.reshape(len(array), -1), array.shape[1:]
     return X, None
+
+
+def _reads_integers_by_index(X) -> bool:
+    """Whether ``X`` is an array-like of 2 to 4 dimensions holding integers or
+    booleans that is not a NumPy array, so that it can be read row by row."""
+    dtype = getattr(X, "dtype", None)
+    return (
+        not isinstance(X, np.ndarray)
+        and isinstance(dtype, np.dtype)
+        and dtype.kind in "biu"
+        and hasattr(X, "__getitem__")
+        and 2 <= len(getattr(X, "shape", ())) <= 4
+    )
+
+
+class RowReader:
+    """Flattened rows of an array-like that is read by index, not loaded.
+
+    ``reader[rows]`` reads the rows (a slice, or an array of row numbers) of
+    the array-like and returns them as a 2-D NumPy array; row numbers are
+    asked for in increasing order, each once, as h5py datasets require.
+    ``np.asarray(reader)`` reads every row.
+
+    Parameters
+    ----------
+    source : array-like
+        Has ``shape`` (2 to 4 dimensions), a NumPy ``dtype`` and
+        ``__getitem__`` taking a slice or a sorted array of row numbers.
+    """
+
+    ndim = 2
+
+    def __init__(self, source):
+        self.source = source
+        self.shape = (int(source.shape[0]), math.prod(int(s) for s in source.shape[1:]))
+        self.dtype = source.dtype
+        if min(self.shape) < 1:
+            raise ValueError(
+                f"X must hold at least one sample and one value per sample; its shape is "
+                f"{tuple(source.shape)}."
+            )
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, rows) -> np.ndarray:
+        if isinstance(rows, slice):
+            block = np.asarray(self.source[rows])
+        else:
+            unique, inverse = np.unique(rows, return_inverse=True)
+            block = np.asarray(self.source[unique])[inverse]
+        return block.reshape(len(block), self.shape[1])
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        return np.asarray(self[:], dtype=dtype)
+
+
+def row_batches(n_rows: int, batch_size: int) -> Iterator[slice]:
+    """Slices of at most ``batch_size`` consecutive rows covering ``range(n_rows)``; none for 0."""
+    return (slice(start, start + batch_size) for start in range(0, n_rows, batch_size))
+
+
+def value_range(X) -> tuple:
+    """Smallest and largest value of ``X``, read :data:`READ_ROWS` rows at a time.
+
+    Neither a memory-mapped array nor a :class:`RowReader` is loaded whole.
+    """
+    lows, highs = [], []
+    for rows in row_batches(len(X), READ_ROWS):
+        block = np.asarray(X[rows])
+        lows.append(block.min())
+        highs.append(block.max())
+    return min(lows), max(highs)
 
 
 def _check_numeric_values(array: np.ndarray) -> None:
@@ -181,7 +259,7 @@ def resolve_image_shape(
         return (1, side, side)
     if not is_square or side < MIN_INFERRED_SIDE or hasattr(X, "columns"):
         return None
-    if X is not None and np.min(X) < 0:
+    if X is not None and value_range(X)[0] < 0:
         return None
     warn(
         f"X has {n_features} features per sample and no negative value, so it is read "

@@ -12,9 +12,10 @@ from sklearn.frozen import FrozenEstimator
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import ATTRIBUTES_DOC, BaseAugmenter, row_batches
+from ._base import ATTRIBUTES_DOC, BaseAugmenter
 from ._cache import fit_with_memory
 from ._docstrings import AMOUNT_PARAMETERS, GENERATION_PARAMETERS, substitute
+from ._input import row_batches
 from ._warnings import warn
 from .generators import (
     add_noise,

@@ -9,9 +9,9 @@ import torch
 from sklearn.utils._param_validation import Interval
 from torch.nn import functional as F
 
-from ._base import ATTRIBUTES_DOC, BaseAugmenter, row_batches
+from ._base import ATTRIBUTES_DOC, BaseAugmenter
 from ._docstrings import AMOUNT_PARAMETERS, substitute
-from ._input import resolve_image_shape
+from ._input import resolve_image_shape, row_batches
 
 #: Images transformed at once (bounds memory).
 BATCH_SIZE = 4096

@@ -1,4 +1,4 @@
-"""A generic PyTorch training loop: Adam on mini-batches of in-memory tensors, with callbacks."""
+"""A generic PyTorch training loop: Adam on mini-batches of tensors or of rows read by index."""
 
 from __future__ import annotations
 
@@ -92,6 +92,50 @@ def init_module(build: Callable[[], nn.Module], generator: torch.Generator) -> n
     return module
 
 
+class RowSource:
+    """Rows of an array that training reads a mini-batch at a time.
+
+    Indexing gathers the rows asked for and converts them with
+    ``to_tensor``, so that only the rows of one batch are ever converted:
+    training on a memory-mapped array reads it, but copies no more of it
+    than a batch. :meth:`subset` selects rows without reading them.
+
+    Parameters
+    ----------
+    array : array-like
+        A NumPy array (memory-mapped or not) or any array-like whose
+        ``array[rows]`` takes a slice or an array of row numbers.
+    to_tensor : callable
+        ``to_tensor(rows)`` turns a NumPy array of rows into a tensor on the
+        training device.
+    rows : ndarray of int, default=None
+        The rows of ``array`` that this source holds, in order; all by default.
+    """
+
+    def __init__(
+        self,
+        array,
+        to_tensor: Callable[[np.ndarray], torch.Tensor],
+        rows: np.ndarray | None = None,
+    ):
+        self.array = array
+        self.to_tensor = to_tensor
+        self.rows = np.arange(len(array)) if rows is None else rows
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, index: slice | np.ndarray | torch.Tensor) -> torch.Tensor:
+        """The tensor of the ``index``-th rows of this source (a slice or positions)."""
+        if isinstance(index, torch.Tensor):
+            index = index.cpu().numpy()
+        return self.to_tensor(np.asarray(self.array[self.rows[index]]))
+
+    def subset(self, index: np.ndarray) -> RowSource:
+        """The ``index``-th rows of this source, not read."""
+        return RowSource(self.array, self.to_tensor, self.rows[index])
+
+
 def split_validation(
     n_samples: int, validation_fraction: float, rng: np.random.RandomState
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -108,7 +152,10 @@ def split_validation(
 
 
 def evaluate(
-    module: nn.Module, loss_terms: LossTerms, data: Sequence[torch.Tensor], batch_size: int
+    module: nn.Module,
+    loss_terms: LossTerms,
+    data: Sequence[torch.Tensor | RowSource],
+    batch_size: int,
 ) -> dict[str, float]:
     """Mean of each loss term over ``data``, in evaluation mode and without gradients."""
     module.eval()
@@ -125,7 +172,7 @@ def evaluate(
 def fit_module(
     build: Callable[[], nn.Module],
     loss_terms: LossTerms,
-    data: Sequence[torch.Tensor],
+    data: Sequence[torch.Tensor | RowSource],
     *,
     validation_fraction: float,
     random_state: np.random.RandomState,
@@ -147,8 +194,10 @@ def fit_module(
         Returns the untrained network; see :func:`init_module`.
     loss_terms : callable
         See :func:`train_module`.
-    data : sequence of Tensor
-        Tensors of equal length on ``device``, split together.
+    data : sequence of Tensor or RowSource
+        Tensors on ``device`` or row sources, of equal length, split together:
+        a tensor is copied into its training and validation rows, a
+        :class:`RowSource` is read a batch at a time.
     validation_fraction : float
         See :func:`split_validation`.
     random_state : RandomState
@@ -173,14 +222,12 @@ def fit_module(
         int(seed) for seed in random_state.randint(np.iinfo(np.int32).max, size=2)
     )
     train_idx, valid_idx = split_validation(len(data[0]), validation_fraction, random_state)
-    train = torch.as_tensor(train_idx, device=device)
-    valid = torch.as_tensor(valid_idx, device=device)
     module = init_module(build, torch.Generator().manual_seed(init_seed)).to(device)
     history = train_module(
         module,
         loss_terms,
-        [tensor[train] for tensor in data],
-        [tensor[valid] for tensor in data] if len(valid_idx) else None,
+        [_rows(rows, train_idx) for rows in data],
+        [_rows(rows, valid_idx) for rows in data] if len(valid_idx) else None,
         generator=torch.Generator(device).manual_seed(train_seed),
         callbacks=make_callbacks(len(valid_idx) > 0),
         **schedule,
@@ -191,8 +238,8 @@ def fit_module(
 def train_module(
     module: nn.Module,
     loss_terms: LossTerms,
-    train_data: Sequence[torch.Tensor],
-    valid_data: Sequence[torch.Tensor] | None,
+    train_data: Sequence[torch.Tensor | RowSource],
+    valid_data: Sequence[torch.Tensor | RowSource] | None,
     *,
     generator: torch.Generator,
     max_epochs: int,
@@ -214,13 +261,14 @@ def train_module(
         scalar losses, each a mean over the batch; their weighted sum is
         minimised. Training batches are passed with ``generator``, which any
         noise must be drawn from; validation batches without, in evaluation mode.
-    train_data : sequence of Tensor
-        Tensors of equal length (inputs, and targets if any), sliced together
-        into shuffled mini-batches each epoch.
-    valid_data : sequence of Tensor or None
+    train_data : sequence of Tensor or RowSource
+        Tensors on the device of ``generator``, or row sources, of equal
+        length (inputs, and targets if any), sliced together into shuffled
+        mini-batches each epoch.
+    valid_data : sequence of Tensor or RowSource, or None
         Evaluated after each epoch in evaluation mode when given.
     generator : torch.Generator
-        On the device of the data; the only source of randomness: the batch
+        On the training device; the only source of randomness: the batch
         order, ``augment`` and the noise of ``loss_terms`` draw from it.
     max_epochs, batch_size, learning_rate : int, int, float
         Adam's schedule.
@@ -269,12 +317,14 @@ def train_module(
         )
     weights = dict(term_weights or {})
     history: list[dict] = []
-    device = train_data[0].device
+    device = generator.device
     with _callbacks_running(callbacks, module, history):
         for epoch in range(1, max_epochs + 1):
             started = time.perf_counter()
             module.train()
             order = torch.randperm(n_train, device=device, generator=generator)
+            if not isinstance(train_data[0], torch.Tensor):
+                order = order.cpu()  # row sources gather on the host: one copy per epoch
             totals: dict[str, torch.Tensor] = {}
             for index in _batches(order, batch_size):
                 batch = [tensor[index] for tensor in train_data]
@@ -307,6 +357,13 @@ def train_module(
             if any([bool(callback.on_epoch_end(module, history)) for callback in callbacks]):
                 break
     return history
+
+
+def _rows(data: torch.Tensor | RowSource, index: np.ndarray) -> torch.Tensor | RowSource:
+    """The ``index``-th rows of ``data``: copied from a tensor, selected from a row source."""
+    if isinstance(data, RowSource):
+        return data.subset(index)
+    return data[torch.as_tensor(index, device=data.device)]
 
 
 @contextlib.contextmanager

@@ -19,12 +19,18 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from ._atomic import fit_atomically
-from ._input import flatten_samples, resolve_image_shape, standard_scaling
+from ._input import (
+    RowReader,
+    flatten_samples,
+    resolve_image_shape,
+    standard_scaling,
+    value_range,
+)
 from ._torch_state import TorchStateMixin
 from .callbacks import EarlyStopping, ProgressBar
 from .jitter import random_jitter, resolve_jitter
 from .network import ConvVAE, DenseVAE, VariationalAutoencoder, elbo_terms
-from .training import INFERENCE_BATCH_SIZE, fit_module, resolve_device
+from .training import INFERENCE_BATCH_SIZE, RowSource, fit_module, resolve_device
 
 
 class VAE(TorchStateMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
@@ -245,7 +251,14 @@ class VAE(TorchStateMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         ----------
         X : array-like of shape (n_samples, n_features), (n_samples, H, W) \
                 or (n_samples, C, H, W)
-            Training samples.
+            Training samples. Training reads a NumPy array a mini-batch at a
+            time and converts only that batch to float32, on the device for
+            uint8 images: a pool of uint8 images larger than memory trains
+            from a memory map (``np.load(path, mmap_mode="r")`` or
+            :class:`numpy.memmap`) without a float copy of it. So do integer
+            array-likes that are not NumPy arrays but read rows by index, such
+            as h5py datasets (``X[rows]`` with a slice or increasing row
+            numbers); tables among them are read whole.
         y : None
             Ignored; present for API consistency.
 
@@ -274,8 +287,7 @@ class VAE(TorchStateMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
 
     def _fit(self, X) -> None:
         """Body of ``fit``, run on an unfitted twin by :func:`~vaeaug._atomic.fit_atomically`."""
-        X_2d, sample_shape = flatten_samples(X)
-        X_2d = validate_data(self, X_2d, reset=True, dtype="numeric")
+        X_2d, sample_shape = self._validate(X, reset=True)
         self.input_shape_ = sample_shape or (X_2d.shape[1],)
         self.image_shape_ = self._image_shape_of(X, X_2d.shape[1], sample_shape)
         said = self.architecture == "conv" or self.image_shape is not None
@@ -283,6 +295,7 @@ class VAE(TorchStateMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         if self.image_shape_ is not None:
             self._fit_pixel_scale(X_2d)
         else:
+            X_2d = np.asarray(X_2d)  # tables are read whole
             self.mean_, self.scale_ = standard_scaling(X_2d)
         max_rotation, max_shift = resolve_jitter(
             self.train_max_rotation,
@@ -300,7 +313,7 @@ class VAE(TorchStateMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         self.module_, self.history_ = fit_module(
             self._build_network,
             functools.partial(elbo_terms, likelihood=self._likelihood),
-            (self._to_tensor(X_2d),),
+            (RowSource(X_2d, self._to_tensor),),
             validation_fraction=self.validation_fraction,
             random_state=check_random_state(self.random_state),
             device=self.device_,
@@ -320,7 +333,9 @@ class VAE(TorchStateMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         ----------
         X : array-like of shape (n_samples, n_features), (n_samples, H, W) \
                 or (n_samples, C, H, W)
-            Samples laid out as in ``fit``.
+            Samples laid out as in ``fit``; encoded 2,048 at a time, so a
+            memory map (or an array-like read by index, see ``fit``) is
+            not copied whole.
 
         Returns
         -------
@@ -328,8 +343,7 @@ class VAE(TorchStateMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
             float32 when ``X`` is float32, float64 otherwise.
         """
         check_is_fitted(self)
-        X_2d, _ = flatten_samples(X)
-        X_2d = validate_data(self, X_2d, reset=False, dtype="numeric")
+        X_2d, _ = self._validate(X, reset=False)
         with torch.no_grad():
             means = [
                 self.module_.encode(self._to_tensor(X_2d[i : i + INFERENCE_BATCH_SIZE]))[0].cpu()
@@ -375,6 +389,18 @@ class VAE(TorchStateMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
             out += self.mean_
         return out.reshape(len(Z), *self.input_shape_)
 
+    def _validate(self, X, *, reset: bool) -> tuple:
+        """``X`` as validated rows, and the shape of one sample if ``X`` was not 2-D.
+
+        A NumPy array (memory-mapped or not) is validated without a copy; an
+        array-like of integers read by index stays unread (a :class:`RowReader`).
+        """
+        X_2d, sample_shape = flatten_samples(X)
+        if isinstance(X_2d, RowReader):
+            validate_data(self, X_2d, reset=reset, skip_check_array=True)
+            return X_2d, sample_shape
+        return validate_data(self, X_2d, reset=reset, dtype="numeric"), sample_shape
+
     def _build_network(self) -> VariationalAutoencoder:
         """The untrained network for the data described by the fitted attributes."""
         if self.image_shape_ is not None:
@@ -398,8 +424,8 @@ class VAE(TorchStateMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
     def _likelihood(self) -> str:
         return "bernoulli" if self.image_shape_ is not None else "gaussian"
 
-    def _fit_pixel_scale(self, X: np.ndarray) -> None:
-        low, high = X.min(), X.max()
+    def _fit_pixel_scale(self, X) -> None:
+        low, high = value_range(X)
         if low < 0:
             raise ValueError(
                 f"Images must have non-negative pixel values; X has a minimum of {low}. "
@@ -408,16 +434,28 @@ class VAE(TorchStateMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         self.pixel_max_ = 1.0 if high <= 1 else float(high)
 
     def _to_tensor(self, X: np.ndarray) -> torch.Tensor:
-        """Scale like the training data and move to the device, in network layout.
+        """Scale rows like the training data and move them to the device, in network layout.
+
+        Images of a dtype that float32 holds exactly (uint8, float32...) move
+        as they are and are divided on the device, which moves a quarter of
+        the bytes for uint8; the float32 quotient equals numpy's float64 one
+        rounded to float32, so the result is the same as on the host.
 
         Rows are made C-contiguous: kernels differ with the memory layout, and
         results must not depend on it (a DataFrame's values are F-ordered).
         """
-        if self.image_shape_ is not None:
-            x = np.clip(X / self.pixel_max_, 0.0, 1.0, dtype=np.float32)
+        if self.image_shape_ is not None and np.can_cast(X.dtype, np.float32):
+            # torch.from_numpy warns on read-only memory (a memory map opened with mode="r").
+            x = torch.from_numpy(np.require(X, requirements="CW"))
+            # Divided by a tensor, not a number, which CUDA would multiply by its reciprocal.
+            pixel_max = torch.tensor(self.pixel_max_, dtype=torch.float32, device=self.device_)
+            x = (x.to(self.device_, torch.float32) / pixel_max).clamp_(0.0, 1.0)
         else:
-            x = ((X - self.mean_) / self.scale_).astype(np.float32)
-        x = torch.from_numpy(np.ascontiguousarray(x)).to(self.device_)
+            if self.image_shape_ is not None:
+                x = np.clip(X / self.pixel_max_, 0.0, 1.0, dtype=np.float32)
+            else:
+                x = ((X - self.mean_) / self.scale_).astype(np.float32)
+            x = torch.from_numpy(np.ascontiguousarray(x)).to(self.device_)
         return x if self.image_shape_ is None else x.view(-1, *self.image_shape_)
 
     def _make_callbacks(self, has_validation: bool) -> list:
