@@ -172,7 +172,9 @@ def test_vae_augmenter_returns_originals_first_and_unchanged(digits):
 @pytest.mark.parametrize("n_per_sample", [3, 8])
 def test_decoded_samples_are_the_vae_decoding_of_the_latent_formula(digits, n_per_sample):
     X, y = digits
-    sampler = VAEAugmenter(VAE(**FAST), **NO_JITTER, n_per_sample=n_per_sample, random_state=0)
+    sampler = VAEAugmenter(
+        VAE(**FAST), **NO_JITTER, decoding="direct", n_per_sample=n_per_sample, random_state=0
+    )
     X_res, _ = sampler.fit_resample(X, y)
     Z = sampler.vae_.transform(X)
     new = sampler.synthetic_mask_
@@ -206,7 +208,12 @@ def test_residual_decoding_moves_the_detail_with_the_latent_vector(digits, metho
         detail_new = detail_new + detail_weight * (detail[partner] - detail[base])
     # The decodings of the new latent vectors, from the direct recipe with the same seed.
     direct = VAEAugmenter(
-        FrozenEstimator(vae), **NO_JITTER, method=method, n_per_sample=8, random_state=0
+        FrozenEstimator(vae),
+        **NO_JITTER,
+        method=method,
+        decoding="direct",
+        n_per_sample=8,
+        random_state=0,
     )
     X_direct, _ = direct.fit_resample(X, y)
     expected = np.clip(X_direct[new] + detail_new, 0, 16)

@@ -65,11 +65,13 @@ def test_unlabelled_partners_are_the_nearest_unlabelled_rows():
     assert len(X_res) == 40
 
 
-def test_vae_augmenter_interpolates_towards_unlabelled_rows(pool):
+@pytest.mark.parametrize("decoding", ["direct", "residual"])
+def test_vae_augmenter_interpolates_towards_unlabelled_rows(pool, decoding):
     X, y, _ = pool
     augmenter = VAEAugmenter(
         VAE(**FAST),
         neighbor_search="unlabelled",
+        decoding=decoding,
         max_rotation=0,
         max_shift=0,
         unlabelled_label=-1,
@@ -79,9 +81,15 @@ def test_vae_augmenter_interpolates_towards_unlabelled_rows(pool):
     new = augmenter.synthetic_mask_
     base, partner = augmenter.sample_indices_[new], augmenter.neighbor_indices_[new]
     assert base.max() < 60 and partner.min() >= 60
-    Z = augmenter.vae_.transform(X)
-    expected = augmenter.vae_.inverse_transform(Z[base] + 0.5 * (Z[partner] - Z[base]))
-    np.testing.assert_allclose(X_res[new], expected, rtol=1e-5, atol=1e-5)
+    vae = augmenter.vae_
+    Z = vae.transform(X)
+    expected = vae.inverse_transform(Z[base] + 0.5 * (Z[partner] - Z[base]))
+    if decoding == "residual":  # the unlabelled partner's detail is half of the new one's
+        detail = X - vae.inverse_transform(Z)
+        expected = expected + detail[base] + 0.5 * (detail[partner] - detail[base])
+        if vae.image_shape_ is not None:
+            expected = np.clip(expected, 0, vae.pixel_max_)
+    np.testing.assert_allclose(X_res[new], expected, rtol=1e-5, atol=1e-4)
 
 
 def test_unlabelled_search_without_unlabelled_rows_is_refused():

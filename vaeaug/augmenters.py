@@ -232,16 +232,17 @@ class VAEAugmenter(BaseLatentAugmenter):
 
     {amount_parameters}
 
-    decoding : {{"direct", "residual"}}, default="direct"
-        ``"direct"``: a synthetic sample is the decoding ``D(z')`` of its new
-        latent vector. ``"residual"``: the detail that the VAE cannot
-        reconstruct, ``r = x - D(z)``, moves with the latent vector and is
-        added to its decoding: ``D(z') + r'``, with ``r' = r + alpha * (r_n -
-        r)`` for interpolation towards a neighbour ``n`` (``r - alpha * (r_n -
-        r)`` for extrapolation) and ``r' = r`` for noise and callable
-        methods; clipped to the pixel range for images. It keeps the sharp
-        detail of the originals; with a VAE that reconstructs nothing,
-        residual interpolation is interpolation of the samples themselves.
+    decoding : {{"residual", "direct"}}, default="residual"
+        ``"residual"``: the detail that the VAE cannot reconstruct, ``r = x -
+        D(z)``, moves with the latent vector and is added to its decoding:
+        ``D(z') + r'``, with ``r' = r + alpha * (r_n - r)`` for interpolation
+        towards a neighbour ``n`` (``r - alpha * (r_n - r)`` for
+        extrapolation) and ``r' = r`` for noise and callable methods; clipped
+        to the pixel range for images. It keeps the sharp detail of the
+        originals, which a VAE trained on few images cannot reproduce; with a
+        VAE that reconstructs nothing, residual interpolation is
+        interpolation of the samples themselves. ``"direct"`` (the paper's):
+        a synthetic sample is the decoding ``D(z')`` of its new latent vector.
 
     max_rotation : float or "auto", default="auto"
         Each decoded image is rotated by an angle drawn uniformly from
@@ -320,7 +321,7 @@ class VAEAugmenter(BaseLatentAugmenter):
         neighbor_search: str = "class",
         n_per_sample: int = 3,
         sampling_strategy=None,
-        decoding: str = "direct",
+        decoding: str = "residual",
         max_rotation: float | str = "auto",
         max_shift: float | str = "auto",
         unlabelled_label: int | str | None = None,
