@@ -18,6 +18,7 @@ from sklearn.utils.multiclass import check_classification_targets
 
 from ._atomic import fit_atomically
 from ._input import flatten_samples
+from ._threads import worker_threads
 from ._warnings import warn
 from .generators import spread_counts
 
@@ -119,6 +120,7 @@ class BaseAugmenter(BaseOverSampler):
             y_res = label_binarize(y_res, classes=np.unique(y_checked))
         return arrays_transformer.transform(X_res, y_res)
 
+    @worker_threads()  # generation too runs on this process's share of the cores
     def _fit_and_resample(self, X, y):
         X_2d, y_checked, binarize_y, sample_shape, rng = self._fit(X, y)
         X_res, y_res = self._fit_resample(X_2d, y_checked, random_state=rng)

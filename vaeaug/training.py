@@ -11,6 +11,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from ._threads import worker_threads
 from .callbacks import Callback
 
 #: ``loss_terms(module, *batch, generator=None)`` returns named scalar losses
@@ -122,6 +123,7 @@ def evaluate(
     return {name: total / n_samples for name, total in totals.items()}
 
 
+@worker_threads()
 def fit_module(
     build: Callable[[], nn.Module],
     loss_terms: LossTerms,
@@ -139,7 +141,8 @@ def fit_module(
     alone: one on the CPU for the initial weights (so that they do not depend
     on the device), one on ``device`` for the training noise. torch's global
     random state is neither used nor changed, so fits in concurrent threads
-    do not disturb each other.
+    do not disturb each other. torch trains on this process's share of the
+    cores (see :mod:`vaeaug._threads`).
 
     Parameters
     ----------
