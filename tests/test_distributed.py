@@ -60,9 +60,10 @@ def test_dask_workers_train_on_the_threads_their_nanny_gives_them(digits, client
         fitted = cross_validate(
             _pipeline(callbacks=[TorchThreads()]), X, y, cv=2, return_estimator=True
         )["estimator"]
-    # The nanny starts workers with OMP_NUM_THREADS=1 unless the environment sets it;
-    # a fit takes at most the worker's share of the cores (one thread per task here).
-    limit = int(os.environ.get("OMP_NUM_THREADS") or 1)
+    # The nanny starts workers with OMP_NUM_THREADS=1 and MKL_NUM_THREADS=1 (torch
+    # follows both) unless the environment sets them; a fit takes at most the
+    # worker's share of the cores (all of them: one task at a time here).
+    limit = min(int(os.environ.get(name) or 1) for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"))
     expected = min(limit, joblib.cpu_count())
     for pipe in fitted:
         assert {record["torch_threads"] for record in pipe["aug"].vae_.history_} == {expected}

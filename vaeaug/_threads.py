@@ -14,7 +14,8 @@ the process runs at once: the threads of the Dask worker running the fit, or
   :func:`torch.set_num_threads`. joblib's loky workers start with
   ``cpu_count() // n_jobs`` (``joblib.parallel_config(inner_max_num_threads=k)``
   changes it); Dask's nanny starts its workers with ``OMP_NUM_THREADS=1``
-  unless the environment of ``dask worker`` sets another value.
+  and ``MKL_NUM_THREADS=1`` unless the environment of ``dask worker`` sets
+  other values.
 - The share ``cpu_count() // tasks`` stops a Dask worker whose process sets no
   limit (``--no-nanny``, or a ``LocalCluster(processes=False)``) from running
   each of its concurrent fits on every core.

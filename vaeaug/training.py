@@ -25,7 +25,12 @@ INFERENCE_BATCH_SIZE = 2048
 
 
 def resolve_device(device: str | torch.device) -> torch.device:
-    """Turn the ``device`` parameter into a :class:`torch.device`."""
+    """Turn the ``device`` parameter into a :class:`torch.device`.
+
+    ``"auto"`` is ``"cuda"``, the current CUDA device (the first the process
+    sees, so a worker's own GPU under ``CUDA_VISIBLE_DEVICES``), when CUDA is
+    available, else ``"cpu"``.
+    """
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     try:
