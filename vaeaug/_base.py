@@ -120,10 +120,10 @@ class BaseAugmenter(BaseOverSampler):
             y_res = label_binarize(y_res, classes=np.unique(y_checked))
         return arrays_transformer.transform(X_res, y_res)
 
-    @worker_threads()  # generation too runs on this process's share of the cores
     def _fit_and_resample(self, X, y):
-        X_2d, y_checked, binarize_y, sample_shape, rng = self._fit(X, y)
-        X_res, y_res = self._fit_resample(X_2d, y_checked, random_state=rng)
+        with worker_threads():  # generation too runs on this process's share of the cores
+            X_2d, y_checked, binarize_y, sample_shape, rng = self._fit(X, y)
+            X_res, y_res = self._fit_resample(X_2d, y_checked, random_state=rng)
         return X_res, y_res, y_checked, binarize_y, sample_shape
 
     def _check_no_params(self, method: str, params: dict) -> None:

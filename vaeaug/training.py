@@ -128,7 +128,6 @@ def evaluate(
     return {name: total / n_samples for name, total in totals.items()}
 
 
-@worker_threads()
 def fit_module(
     build: Callable[[], nn.Module],
     loss_terms: LossTerms,
@@ -184,15 +183,16 @@ def fit_module(
     train = torch.as_tensor(train_idx, device=device)
     valid = torch.as_tensor(valid_idx, device=device)
     module = init_module(build, torch.Generator().manual_seed(init_seed)).to(device)
-    history = train_module(
-        module,
-        loss_terms,
-        [tensor[train] for tensor in data],
-        [tensor[valid] for tensor in data] if len(valid_idx) else None,
-        generator=torch.Generator(device).manual_seed(train_seed),
-        callbacks=make_callbacks(len(valid_idx) > 0),
-        **schedule,
-    )
+    with worker_threads():
+        history = train_module(
+            module,
+            loss_terms,
+            [tensor[train] for tensor in data],
+            [tensor[valid] for tensor in data] if len(valid_idx) else None,
+            generator=torch.Generator(device).manual_seed(train_seed),
+            callbacks=make_callbacks(len(valid_idx) > 0),
+            **schedule,
+        )
     return module, history
 
 
