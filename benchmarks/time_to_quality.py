@@ -11,6 +11,7 @@ counts in the time to quality of both.
 
     python benchmarks/time_to_quality.py --epochs 12 --plain-epochs 30 --seeds 0
     python benchmarks/time_to_quality.py --seeds 1 2 3 --stop-at-target
+    python benchmarks/time_to_quality.py --device cuda --plain-epochs 20 --stop-at-target
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ class ValidationScore(Callback):
 
 
 def train_plain(
-    train: np.ndarray, valid: torch.Tensor, epochs: int, seed: int, stop_below: float
+    train: np.ndarray, valid: torch.Tensor, epochs: int, seed: int, stop_below: float, device: str
 ) -> list[dict]:
     """The reference loop; one record per epoch like vaeaug's history.
 
@@ -63,7 +64,7 @@ def train_plain(
     """
     started = time.perf_counter()
     torch.manual_seed(seed)
-    model = ConvVAE((1, 28, 28), LATENT_DIM).to(memory_format=torch.contiguous_format)
+    model = ConvVAE((1, 28, 28), LATENT_DIM).to(device, memory_format=torch.contiguous_format)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     loader = DataLoader(
         TensorDataset(torch.from_numpy(train).view(-1, 1, 28, 28)), batch_size=128, shuffle=True
@@ -73,6 +74,7 @@ def train_plain(
         epoch_started = time.perf_counter()
         model.train()
         for (batch,) in loader:
+            batch = batch.to(device)
             reconstruction, kl = elbo_loss(batch, *model(batch), "bernoulli")
             optimizer.zero_grad()
             (reconstruction + kl).backward()
@@ -93,7 +95,7 @@ def train_plain(
 
 
 def train_vaeaug(
-    train: np.ndarray, valid: torch.Tensor, epochs: int, seed: int, **params
+    train: np.ndarray, valid: torch.Tensor, epochs: int, seed: int, device: str, **params
 ) -> list[dict]:
     """vaeaug's trainer (its defaults unless ``params`` says), on all the samples."""
     score = ValidationScore(valid)
@@ -103,7 +105,7 @@ def train_vaeaug(
         max_epochs=epochs,
         validation_fraction=0.0,
         callbacks=[score],
-        device="cpu",
+        device=device,
         random_state=seed,
     )
     score.started = time.perf_counter()
@@ -146,9 +148,10 @@ def main() -> None:
         action="store_true",
         help="stop the reference once it reaches the target (then its best loss is not final)",
     )
+    args.add_argument("--device", default="cpu", help="both trainers' device (default cpu)")
     args = args.parse_args()
     train, valid, _ = mnist_images(args.data_home)
-    valid = torch.from_numpy(valid).view(-1, 1, 28, 28)
+    valid = torch.from_numpy(valid).view(-1, 1, 28, 28).to(args.device)
     print(describe_machine())
     print(f"MNIST: {len(train)} training images, {len(valid)} validation images, Z={LATENT_DIM}")
     stop_below = args.target if args.stop_at_target else -np.inf
@@ -161,9 +164,9 @@ def main() -> None:
     ratios = {"time to target": [], "images/s": [], "best loss": []}
     for seed in args.seeds:
         print(f"seed {seed}")
-        fast_history = train_vaeaug(train, valid, args.epochs, seed, **params)
+        fast_history = train_vaeaug(train, valid, args.epochs, seed, args.device, **params)
         fast = summarize("vaeaug", fast_history, len(train), args.target)
-        plain_history = train_plain(train, valid, args.plain_epochs, seed, stop_below)
+        plain_history = train_plain(train, valid, args.plain_epochs, seed, stop_below, args.device)
         plain = summarize("plain", plain_history, len(train), args.target)
         if fast["s to target"] and plain["s to target"]:
             ratios["time to target"].append(plain["s to target"] / fast["s to target"])

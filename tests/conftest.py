@@ -62,3 +62,11 @@ class ScriptedLoss(Callback):
 
     def on_epoch_end(self, module, history):
         history[-1]["valid_reconstruction"] = self.losses[len(history) - 1]
+
+
+class TorchThreads(Callback):
+    """Records ``torch.get_num_threads()`` during each epoch in the history, as
+    ``torch_threads``: the fitted estimator carries it back from a worker process."""
+
+    def on_epoch_end(self, module, history):
+        history[-1]["torch_threads"] = torch.get_num_threads()

@@ -17,6 +17,7 @@ from sklearn.utils.multiclass import check_classification_targets
 
 from ._atomic import fit_atomically
 from ._input import flatten_samples
+from ._threads import worker_threads
 from ._warnings import warn
 from .generators import spread_counts
 
@@ -119,8 +120,9 @@ class BaseAugmenter(BaseOverSampler):
         return arrays_transformer.transform(X_res, y_res)
 
     def _fit_and_resample(self, X, y):
-        X_2d, y_checked, binarize_y, sample_shape, rng = self._fit(X, y)
-        X_res, y_res = self._fit_resample(X_2d, y_checked, random_state=rng)
+        with worker_threads():  # generation too runs on this process's share of the cores
+            X_2d, y_checked, binarize_y, sample_shape, rng = self._fit(X, y)
+            X_res, y_res = self._fit_resample(X_2d, y_checked, random_state=rng)
         return X_res, y_res, y_checked, binarize_y, sample_shape
 
     def _check_no_params(self, method: str, params: dict) -> None:

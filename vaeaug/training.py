@@ -11,6 +11,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from ._threads import worker_threads
 from .callbacks import Callback
 
 #: ``loss_terms(module, *batch, generator=None)`` returns named scalar losses
@@ -24,7 +25,12 @@ INFERENCE_BATCH_SIZE = 2048
 
 
 def resolve_device(device: str | torch.device) -> torch.device:
-    """Turn the ``device`` parameter into a :class:`torch.device`."""
+    """Turn the ``device`` parameter into a :class:`torch.device`.
+
+    ``"auto"`` is ``"cuda"``, the current CUDA device (the first the process
+    sees, so a worker's own GPU under ``CUDA_VISIBLE_DEVICES``), when CUDA is
+    available, else ``"cpu"``.
+    """
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     try:
@@ -186,7 +192,8 @@ def fit_module(
     alone: one on the CPU for the initial weights (so that they do not depend
     on the device), one on ``device`` for the training noise. torch's global
     random state is neither used nor changed, so fits in concurrent threads
-    do not disturb each other.
+    do not disturb each other. torch trains on this process's share of the
+    cores (see :mod:`vaeaug._threads`).
 
     Parameters
     ----------
@@ -223,15 +230,16 @@ def fit_module(
     )
     train_idx, valid_idx = split_validation(len(data[0]), validation_fraction, random_state)
     module = init_module(build, torch.Generator().manual_seed(init_seed)).to(device)
-    history = train_module(
-        module,
-        loss_terms,
-        [_rows(rows, train_idx) for rows in data],
-        [_rows(rows, valid_idx) for rows in data] if len(valid_idx) else None,
-        generator=torch.Generator(device).manual_seed(train_seed),
-        callbacks=make_callbacks(len(valid_idx) > 0),
-        **schedule,
-    )
+    with worker_threads():
+        history = train_module(
+            module,
+            loss_terms,
+            [_rows(rows, train_idx) for rows in data],
+            [_rows(rows, valid_idx) for rows in data] if len(valid_idx) else None,
+            generator=torch.Generator(device).manual_seed(train_seed),
+            callbacks=make_callbacks(len(valid_idx) > 0),
+            **schedule,
+        )
     return module, history
 
 

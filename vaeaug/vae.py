@@ -129,7 +129,8 @@ class VAE(TorchStateMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
 
     device : str or torch.device, default="auto"
         Torch device for training and inference; ``"auto"`` picks CUDA when
-        available, else the CPU.
+        available (the first GPU the process sees: in a Dask worker started
+        with ``CUDA_VISIBLE_DEVICES=i``, GPU ``i``), else the CPU.
 
     verbose : int, default=0
         Show a progress bar over epochs when positive.
