@@ -131,6 +131,18 @@ def test_single_sample_class_is_skipped_with_a_warning():
     assert np.bincount(y_res).tolist() == [12, 4]
 
 
+@pytest.mark.parametrize("decoding", ["residual", "direct"])
+def test_balancing_classes_of_one_leaves_the_originals_when_nothing_can_be_made(digits, decoding):
+    # Classes 0-4 are already at the largest count; 5-9 have one image, no partner.
+    X, y = digits
+    rows = np.concatenate([np.flatnonzero(y == c)[: 20 if c < 5 else 1] for c in range(10)])
+    sampler = VAEAugmenter(VAE(**FAST), decoding=decoding, sampling_strategy="auto", random_state=0)
+    with pytest.warns(UserWarning, match="have a single sample"):
+        X_res, y_res = sampler.fit_resample(X[rows], y[rows])
+    np.testing.assert_array_equal(X_res, X[rows])
+    np.testing.assert_array_equal(y_res, y[rows])
+
+
 @pytest.mark.parametrize(
     "strategy, expected",
     [("auto", [8, 8, 8]), ("minority", [8, 6, 8]), ({1: 10, 2: 7}, [8, 10, 7])],

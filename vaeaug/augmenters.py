@@ -386,7 +386,7 @@ class VAEAugmenter(BaseLatentAugmenter):
 
     def _finish(self, decoded, X, Z, base, partner, jitter):
         """Turn chunks of decoded samples into synthetic samples (``decoding``, jitter)."""
-        if self.decoding == "residual":
+        if self.decoding == "residual" and len(base):
             # What the VAE cannot reconstruct of each row that is a base or a partner,
             # computed once for each such row.
             weight = self._detail_weight()
