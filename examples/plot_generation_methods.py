@@ -123,10 +123,12 @@ plt.show()
 # %%
 # Interpolation moves each digit towards the style of a classmate;
 # extrapolation moves it away from one, which exaggerates what sets it
-# apart; noise moves it in random directions of the latent space. All of
-# them start from the VAE's version of the digit, which is blurrier than the
-# original and, for a digit the VAE represents poorly (the 7 here), already
-# drifts towards another class.
+# apart; noise moves it in random directions of the latent space. The VAE's
+# own version of a digit is blurrier than the original and, for a digit it
+# represents poorly (the 7 here), drifts towards another class; with the
+# default residual decoding each new image keeps the detail that the VAE
+# does not reconstruct (for interpolation, half its own and half its
+# partner's), so the 7s stay 7s.
 #
 # How far the samples move, and whether they keep their label
 # -------------------------------------------------------------
