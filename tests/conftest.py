@@ -3,7 +3,7 @@ import pytest
 import torch
 from sklearn.datasets import load_digits
 
-from vaeaug import Callback
+from vaeaug import VAE, Callback
 
 #: Small, quick VAE settings shared by the tests.
 FAST = dict(latent_dim=4, hidden_units=32, max_epochs=3, batch_size=64)
@@ -70,3 +70,9 @@ class TorchThreads(Callback):
 
     def on_epoch_end(self, module, history):
         history[-1]["torch_threads"] = torch.get_num_threads()
+
+
+def fit_threads(X) -> set[int]:
+    """The torch threads a small VAE trained with, in the process that runs this."""
+    vae = VAE(**FAST, callbacks=[TorchThreads()], random_state=0).fit(X)
+    return {record["torch_threads"] for record in vae.history_}

@@ -6,7 +6,7 @@ import joblib
 import numpy as np
 import pytest
 import torch
-from conftest import FAST, TorchThreads
+from conftest import FAST, TorchThreads, fit_threads
 from imblearn.pipeline import Pipeline
 from sklearn.model_selection import GridSearchCV, cross_validate
 from sklearn.neighbors import KNeighborsClassifier
@@ -69,11 +69,6 @@ def test_dask_workers_train_on_the_threads_their_nanny_gives_them(digits, client
         assert {record["torch_threads"] for record in pipe["aug"].vae_.history_} == {expected}
 
 
-def _fit_threads(X):
-    vae = VAE(**FAST, callbacks=[TorchThreads()], random_state=0).fit(X)
-    return {record["torch_threads"] for record in vae.history_}
-
-
 def test_threads_of_one_dask_worker_share_the_cores(digits):
     X, _ = digits
     before = torch.get_num_threads()
@@ -83,7 +78,7 @@ def test_threads_of_one_dask_worker_share_the_cores(digits):
         ) as cluster,
         distributed.Client(cluster) as client,
     ):
-        futures = [client.submit(_fit_threads, X, pure=False) for _ in range(2)]
+        futures = [client.submit(fit_threads, X, pure=False) for _ in range(2)]
         counts = client.gather(futures)
     # In the client's process, which sets no limit: torch's count, at most cores // 2.
     assert counts == [{min(before, max(1, joblib.cpu_count() // 2))}] * 2

@@ -4,24 +4,16 @@ import os
 
 import joblib
 import torch
-from conftest import FAST, TorchThreads
-
-from vaeaug import VAE
-
-
-def _fit_threads(X):
-    """The torch threads a small VAE trained with, in the process that runs this."""
-    vae = VAE(**FAST, callbacks=[TorchThreads()], random_state=0).fit(X)
-    return {record["torch_threads"] for record in vae.history_}
+from conftest import fit_threads
 
 
 def test_a_fit_keeps_the_processes_count_and_a_lower_one_set_by_the_user(digits):
     X, _ = digits
     before = torch.get_num_threads()
-    assert _fit_threads(X) == {before}
+    assert fit_threads(X) == {before}
     torch.set_num_threads(1)  # as OMP_NUM_THREADS=1 would
     try:
-        assert _fit_threads(X) == {1}
+        assert fit_threads(X) == {1}
     finally:
         torch.set_num_threads(before)
     assert torch.get_num_threads() == before
@@ -29,7 +21,7 @@ def test_a_fit_keeps_the_processes_count_and_a_lower_one_set_by_the_user(digits)
 
 def test_loky_workers_fit_on_their_share_of_the_cores(digits):
     X, _ = digits
-    counts = joblib.Parallel(n_jobs=2)(joblib.delayed(_fit_threads)(X) for _ in range(2))
+    counts = joblib.Parallel(n_jobs=2)(joblib.delayed(fit_threads)(X) for _ in range(2))
     # loky starts its workers with OMP_NUM_THREADS=cpu_count() // n_jobs, unless it is set
     share = int(os.environ.get("OMP_NUM_THREADS") or max(1, joblib.cpu_count() // 2))
     assert counts == [{share}] * 2
