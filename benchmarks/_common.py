@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import platform
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -38,9 +40,36 @@ def mnist_images(data_home: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def describe_machine() -> str:
-    """One line naming the CPU count, torch and its thread count, and any GPU."""
+    """One line naming the CPU, its vector extensions, torch and its threads, and any GPU.
+
+    Speed choices (memory layout, batch size) can rank differently on AVX2 and
+    AVX-512 hosts, so every benchmark prints which kind it ran on.
+    """
     gpu = torch.cuda.get_device_name() if torch.cuda.is_available() else "no GPU"
     return (
-        f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
-        f"torch {torch.__version__} with {torch.get_num_threads()} threads, {gpu}"
+        f"{_cpu_model()} ({platform.machine()}), {os.cpu_count()} CPUs, vector extensions: "
+        f"{_vector_extensions()}, torch {torch.__version__} with "
+        f"{torch.get_num_threads()} threads, {gpu}"
     )
+
+
+def _cpu_model() -> str:
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or "unknown CPU"
+
+
+def _vector_extensions() -> str:
+    """torch's CPU capability, and the AVX-512 and AMX flags Linux reports."""
+    flags: set[str] = set()
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("flags"):
+                flags = set(line.split(":", 1)[1].split())
+                break
+    wanted = ("avx2", "avx512f", "avx512_bf16", "avx512_vnni", "amx_tile")
+    found = [flag for flag in wanted if flag in flags]
+    capability = torch.backends.cpu.get_cpu_capability()
+    return capability + (f" ({', '.join(found)})" if found else "")
