@@ -214,9 +214,13 @@ class VAEAugmenter(BaseLatentAugmenter):
     ``fit_resample`` trains a clone of ``vae`` on ``X`` without labels (or
     uses a frozen, fitted one), encodes each sample to its posterior mean,
     makes new latent vectors with ``method``, decodes them back to images in
-    the scale, dtype and shape of ``X`` and, for images, jitters each one with
-    a small random rotation and shift. The originals come first, unchanged.
-    ``max_rotation=0, max_shift=0`` is the paper's recipe.
+    the scale, dtype and shape of ``X`` with the detail the VAE cannot
+    reconstruct (``decoding="residual"``) and, for images, jitters each one
+    with a small random rotation and shift. The originals come first,
+    unchanged. ``decoding="direct", max_rotation=0, max_shift=0`` is the
+    paper's recipe; with unlabelled rows (``unlabelled_label``),
+    ``neighbor_search="unlabelled"`` pairs each labelled sample with its
+    nearest unlabelled ones.
 
     Parameters
     ----------
