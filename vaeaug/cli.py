@@ -182,7 +182,7 @@ def _save_figures(protocol, data, vae, methods, out: Path, seed: int) -> list[Pa
         )
         for method in methods
     }
-    augmenters["VAE default (residual interpolation + jitter)"] = VAEAugmenter(
+    augmenters["VAE default (residual + jitter)"] = VAEAugmenter(
         FrozenEstimator(vae), random_state=seed
     )
     augmenters["affine jitter"] = make_competitor("jitter", data.image_shape, seed)
