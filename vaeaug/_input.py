@@ -12,8 +12,9 @@ from ._warnings import warn
 
 #: Smallest side of a square image inferred from the number of features.
 MIN_INFERRED_SIDE = 8
-#: Rows read at once by the passes over a whole input (bounds memory).
-READ_ROWS = 2048
+#: Rows read, encoded or decoded at once by the passes over a whole input
+#: (bounds peak memory).
+INFERENCE_BATCH_SIZE = 2048
 
 
 def flatten_samples(X):
@@ -125,12 +126,12 @@ def row_batches(n_rows: int, batch_size: int) -> Iterator[slice]:
 
 
 def value_range(X) -> tuple:
-    """Smallest and largest value of ``X``, read :data:`READ_ROWS` rows at a time.
+    """Smallest and largest value of ``X``, read :data:`INFERENCE_BATCH_SIZE` rows at a time.
 
     Neither a memory-mapped array nor a :class:`RowReader` is loaded whole.
     """
     lows, highs = [], []
-    for rows in row_batches(len(X), READ_ROWS):
+    for rows in row_batches(len(X), INFERENCE_BATCH_SIZE):
         block = np.asarray(X[rows])
         lows.append(block.min())
         highs.append(block.max())

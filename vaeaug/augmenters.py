@@ -15,7 +15,7 @@ from sklearn.utils.validation import check_is_fitted
 from ._base import ATTRIBUTES_DOC, BaseAugmenter
 from ._cache import fit_with_memory
 from ._docstrings import AMOUNT_PARAMETERS, GENERATION_PARAMETERS, substitute
-from ._input import row_batches
+from ._input import INFERENCE_BATCH_SIZE, row_batches
 from ._warnings import warn
 from .generators import (
     add_noise,
@@ -26,7 +26,6 @@ from .generators import (
     pair_with_neighbors,
 )
 from .jitter import affine_jitter, draw_jitter, resolve_jitter
-from .training import INFERENCE_BATCH_SIZE
 from .vae import VAE
 
 _NEIGHBOR_METHODS = {"interpolation": interpolate, "extrapolation": extrapolate}

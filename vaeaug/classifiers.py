@@ -16,10 +16,10 @@ from torch import nn
 from torch.nn import functional as F
 
 from ._atomic import fit_atomically
-from ._input import standard_scaling
+from ._input import INFERENCE_BATCH_SIZE, row_batches, standard_scaling
 from ._torch_state import TorchStateMixin
 from .callbacks import EarlyStopping, ProgressBar
-from .training import INFERENCE_BATCH_SIZE, fit_module, resolve_device
+from .training import fit_module, resolve_device
 
 
 class GeneratorDropout(nn.Dropout):
@@ -237,8 +237,8 @@ class MLPClassifier(TorchStateMixin, ClassifierMixin, BaseEstimator):
         with torch.no_grad():
             logits = torch.cat(
                 [
-                    self.module_(self._to_tensor(X[start : start + INFERENCE_BATCH_SIZE]))
-                    for start in range(0, len(X), INFERENCE_BATCH_SIZE)
+                    self.module_(self._to_tensor(X[rows]))
+                    for rows in row_batches(len(X), INFERENCE_BATCH_SIZE)
                 ]
             )
         return torch.softmax(logits, dim=1).cpu().numpy().astype(np.float64)

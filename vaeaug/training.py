@@ -20,9 +20,6 @@ from .callbacks import Callback
 #: dropout); evaluation, in evaluation mode, passes none.
 LossTerms = Callable[..., dict[str, torch.Tensor]]
 
-#: Samples per forward pass at inference (bounds peak memory).
-INFERENCE_BATCH_SIZE = 2048
-
 
 def resolve_device(device: str | torch.device) -> torch.device:
     """Turn the ``device`` parameter into a :class:`torch.device`.

@@ -20,9 +20,11 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from ._atomic import fit_atomically
 from ._input import (
+    INFERENCE_BATCH_SIZE,
     RowReader,
     flatten_samples,
     resolve_image_shape,
+    row_batches,
     standard_scaling,
     value_range,
 )
@@ -30,7 +32,7 @@ from ._torch_state import TorchStateMixin
 from .callbacks import EarlyStopping, ProgressBar
 from .jitter import random_jitter, resolve_jitter
 from .network import ConvVAE, DenseVAE, VariationalAutoencoder, elbo_terms
-from .training import INFERENCE_BATCH_SIZE, RowSource, fit_module, resolve_device
+from .training import RowSource, fit_module, resolve_device
 
 
 class VAE(TorchStateMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
@@ -347,8 +349,8 @@ class VAE(TorchStateMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         X_2d, _ = self._validate(X, reset=False)
         with torch.no_grad():
             means = [
-                self.module_.encode(self._to_tensor(X_2d[i : i + INFERENCE_BATCH_SIZE]))[0].cpu()
-                for i in range(0, len(X_2d), INFERENCE_BATCH_SIZE)
+                self.module_.encode(self._to_tensor(X_2d[rows]))[0].cpu()
+                for rows in row_batches(len(X_2d), INFERENCE_BATCH_SIZE)
             ]
         return torch.cat(means).numpy().astype(_float_dtype(X_2d), copy=False)
 
@@ -375,16 +377,12 @@ class VAE(TorchStateMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
             )
         out = np.empty((len(Z), self.n_features_in_), dtype=Z.dtype)
         with torch.no_grad():
-            for start in range(0, len(Z), INFERENCE_BATCH_SIZE):
-                z = torch.as_tensor(
-                    Z[start : start + INFERENCE_BATCH_SIZE],
-                    dtype=torch.float32,
-                    device=self.device_,
-                )
+            for rows in row_batches(len(Z), INFERENCE_BATCH_SIZE):
+                z = torch.as_tensor(Z[rows], dtype=torch.float32, device=self.device_)
                 decoded = self.module_.decode(z).flatten(1)
                 if self.image_shape_ is not None:
                     decoded = torch.sigmoid(decoded) * self.pixel_max_
-                out[start : start + len(z)] = decoded.cpu().numpy()
+                out[rows] = decoded.cpu().numpy()
         if self.image_shape_ is None:
             out *= self.scale_
             out += self.mean_
