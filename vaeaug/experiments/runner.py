@@ -234,9 +234,11 @@ def _training_sets(
             log(f"{name} skipped: it needs two samples of each class, a class has one")
             continue
         try:
-            yield _augment(name, competitor, data)
+            training_set = _augment(name, competitor, data)
         except RuntimeError as exc:  # ADASYN, where no minority sample has a majority neighbour
             log(f"{name} skipped: {exc}")
+            continue
+        yield training_set
     for latent_dim in plan.latent_dims if plan.vae_cells else ():
         vae = _fit_vae(data, latent_dim, seed, plan, log)
         if vae_store is not None:
