@@ -92,7 +92,7 @@ class MLPClassifier(TorchStateMixin, ClassifierMixin, BaseEstimator):
         Adam's learning rate.
     validation_fraction : float, default=0.1
         Fraction of the samples held out for early stopping; ``0`` disables it.
-    patience : int, default=10
+    patience : int, default=5
         Epochs without improvement of the validation loss before stopping.
     device : str or torch.device, default="auto"
         Torch device; ``"auto"`` picks CUDA when available.
@@ -142,7 +142,7 @@ class MLPClassifier(TorchStateMixin, ClassifierMixin, BaseEstimator):
         batch_size: int = 128,
         learning_rate: float = 1e-3,
         validation_fraction: float = 0.1,
-        patience: int = 10,
+        patience: int = 5,
         device: str | torch.device = "auto",
         verbose: int = 0,
         random_state=None,
