@@ -11,6 +11,7 @@ counts in the time to quality of both.
 
     python benchmarks/time_to_quality.py --epochs 12 --plain-epochs 30 --seeds 0
     python benchmarks/time_to_quality.py --seeds 1 2 3 --stop-at-target
+    python benchmarks/time_to_quality.py --seeds 0 1 2 3 --stop-at-target --precision bfloat16
     python benchmarks/time_to_quality.py --device cuda --plain-epochs 20 --stop-at-target
 """
 
@@ -144,6 +145,9 @@ def main() -> None:
         "--schedule", choices=["constant", "cosine"], help="vaeaug's (default: VAE's)"
     )
     args.add_argument(
+        "--precision", choices=["float32", "bfloat16"], help="vaeaug's (default: VAE's)"
+    )
+    args.add_argument(
         "--stop-at-target",
         action="store_true",
         help="stop the reference once it reaches the target (then its best loss is not final)",
@@ -159,6 +163,7 @@ def main() -> None:
         "batch_size": args.batch_size,
         "learning_rate": args.learning_rate,
         "learning_rate_schedule": args.schedule,
+        "precision": args.precision,
     }
     params = {name: value for name, value in given.items() if value is not None}
     ratios = {"time to target": [], "images/s": [], "best loss": []}

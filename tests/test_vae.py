@@ -319,3 +319,47 @@ def test_an_integer_table_read_by_index_is_read_once_and_standardised_like_the_a
     vae = VAE(**FAST, random_state=0).fit(pool)
     assert pool.reads == [len(table)]
     _same_model(vae, VAE(**FAST, random_state=0).fit(table))
+
+
+class _LinearOutputTypes(Callback):
+    """Record in the history the types of the first linear layer's training outputs."""
+
+    def on_train_begin(self, module):
+        self.types = set()
+        layer = next(m for m in module.modules() if isinstance(m, torch.nn.Linear))
+        layer.register_forward_hook(
+            lambda m, args, out: self.types.add(str(out.dtype)) if m.training else None
+        )
+
+    def on_epoch_end(self, module, history):
+        history[-1]["linear_output_types"] = sorted(self.types)
+
+
+def test_bfloat16_precision_trains_in_mixed_precision_and_keeps_float32_weights(digits):
+    X, _ = digits
+    models = {
+        precision: VAE(
+            **FAST, precision=precision, callbacks=[_LinearOutputTypes()], random_state=0
+        ).fit(X)
+        for precision in ("float32", "bfloat16")
+    }
+    for precision, vae in models.items():
+        assert vae.history_[-1]["linear_output_types"] == [f"torch.{precision}"]
+    float32, bfloat16 = models["float32"], models["bfloat16"]
+    assert all(p.dtype == torch.float32 for p in bfloat16.module_.parameters())
+    assert bfloat16.transform(X).dtype == np.float64
+    loss = {name: vae.history_[-1]["valid_reconstruction"] for name, vae in models.items()}
+    assert loss["bfloat16"] == pytest.approx(loss["float32"], rel=0.1)
+    pairs = zip(float32.module_.parameters(), bfloat16.module_.parameters(), strict=True)
+    assert not all(torch.equal(a, b) for a, b in pairs)
+    again = VAE(**FAST, precision="bfloat16", callbacks=[_LinearOutputTypes()], random_state=0)
+    _same_model(bfloat16, again.fit(X))
+
+
+def test_bfloat16_precision_is_refused_on_a_gpu_without_it(digits, monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *args, **kwargs: False)
+    vae = VAE(**FAST, precision="bfloat16", device="cuda")
+    with pytest.raises(ValueError, match="precision='bfloat16' needs a GPU with bfloat16"):
+        vae.fit(digits[0])
+    assert not hasattr(vae, "module_")

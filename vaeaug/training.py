@@ -212,7 +212,8 @@ def fit_module(
         ``make_callbacks(has_validation)`` returns the callbacks to train with.
     **schedule
         ``max_epochs``, ``batch_size``, ``learning_rate``,
-        ``learning_rate_schedule``, ``adam_betas``, ``term_weights`` and ``augment`` of
+        ``learning_rate_schedule``, ``adam_betas``, ``autocast_dtype``,
+        ``term_weights`` and ``augment`` of
         :func:`train_module`.
 
     Returns
@@ -252,6 +253,7 @@ def train_module(
     learning_rate: float,
     learning_rate_schedule: str = "constant",
     adam_betas: tuple[float, float] = (0.9, 0.999),
+    autocast_dtype: torch.dtype | None = None,
     term_weights: Mapping[str, float] | None = None,
     augment: Callable[..., torch.Tensor] | None = None,
     callbacks: Sequence[Callback] = (),
@@ -284,6 +286,10 @@ def train_module(
         epoch ``max_epochs`` (see :func:`cosine_with_warmup`).
     adam_betas : tuple of float, default=(0.9, 0.999)
         Adam's decay rates of its running means of the gradient and of its square.
+    autocast_dtype : torch.dtype, default=None
+        When given (``torch.bfloat16``), training batches go through
+        ``loss_terms`` under :class:`torch.autocast` to this type: mixed
+        precision. Validation batches are evaluated in the module's own type.
     term_weights : mapping of str to float, default=None
         Weight of each named term in the objective (1 when not given).
     augment : callable, default=None
@@ -345,7 +351,10 @@ def train_module(
                 batch = [tensor[index] for tensor in train_data]
                 if augment is not None:
                     batch[0] = augment(batch[0], generator=generator)
-                terms = loss_terms(module, *batch, generator=generator)
+                with torch.autocast(
+                    device.type, dtype=autocast_dtype, enabled=autocast_dtype is not None
+                ):
+                    terms = loss_terms(module, *batch, generator=generator)
                 optimizer.zero_grad(set_to_none=True)
                 sum(weights.get(name, 1.0) * value for name, value in terms.items()).backward()
                 rate = optimizer.param_groups[0]["lr"]
