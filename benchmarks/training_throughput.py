@@ -7,7 +7,7 @@ default layout is PyTorch's (NCHW); channels-last (NHWC) is what vaeaug's
 loop over the parameters on the CPU; then the fused Adam kernel that vaeaug
 trains with against it, the cost of jittering every training batch
 (``VAE(train_max_rotation=10, train_max_shift=2)``), and bfloat16 autocast of
-the network (``VAE(precision="bfloat16")``; it pays only on CPUs with native
+the network (``VAE(precision="bfloat16")``, made for CPUs with native
 bfloat16, AVX-512 BF16 or AMX), all in channels-last at batch 128.
 
     python benchmarks/training_throughput.py --repeats 5

@@ -142,12 +142,13 @@ class VAE(TorchStateMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
     precision : {"float32", "bfloat16"}, default="float32"
         ``"bfloat16"`` trains with mixed precision: the network's matrix
         products and convolutions run in bfloat16 (:class:`torch.autocast`),
-        while the weights, the optimiser and the loss stay float32. It pays
-        on CPUs with native bfloat16 (AVX-512 BF16 or AMX: 1.34x the images
-        per second on an AVX-512 EPYC, see ``benchmarks/README.md``) and on
-        GPUs from NVIDIA's Ampere on; elsewhere it is slower. The model
-        differs a little from a float32 one, and from one kind of host to
-        another. Encoding and decoding always run in float32.
+        while the weights, the optimiser and the loss stay float32. It is
+        made for CPUs with native bfloat16 (AVX-512 BF16 or AMX: 1.34x the
+        images per second on an AVX-512 EPYC, see ``benchmarks/README.md``)
+        and GPUs from NVIDIA's Ampere on (not measured); other CPUs emulate
+        bfloat16, which can make it slower. The model differs a little from
+        a float32 one, and from one kind of host to another. Encoding and
+        decoding always run in float32.
 
     verbose : int, default=0
         Show a progress bar over epochs when positive.
