@@ -53,22 +53,22 @@ def describe_machine() -> str:
     )
 
 
-def _cpu_model() -> str:
+def _cpuinfo(field: str) -> str:
+    """The value of the first ``field`` line of /proc/cpuinfo; empty where there is none."""
     with contextlib.suppress(OSError):
         for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
+            if line.startswith(field):
                 return line.split(":", 1)[1].strip()
-    return platform.processor() or "unknown CPU"
+    return ""
+
+
+def _cpu_model() -> str:
+    return _cpuinfo("model name") or platform.processor() or "unknown CPU"
 
 
 def _vector_extensions() -> str:
     """torch's CPU capability, and the AVX-512 and AMX flags Linux reports."""
-    flags: set[str] = set()
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("flags"):
-                flags = set(line.split(":", 1)[1].split())
-                break
+    flags = set(_cpuinfo("flags").split())
     wanted = ("avx2", "avx512f", "avx512_bf16", "avx512_vnni", "amx_tile")
     found = [flag for flag in wanted if flag in flags]
     capability = torch.backends.cpu.get_cpu_capability()
