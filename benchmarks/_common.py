@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from vaeaug.datasets import load_mnist
+from vaeaug.paper.datasets import load_mnist
 
 DEFAULT_DATA_HOME = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data")
 

@@ -57,7 +57,7 @@ import sys
 import torch
 from distributed import Client
 
-from vaeaug.training import resolve_device
+from vaeaug.engine._device import resolve_device
 
 
 def gpu_of_this_worker():

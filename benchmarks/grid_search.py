@@ -21,7 +21,7 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.neighbors import KNeighborsClassifier
 
 from vaeaug import VAE, VAEAugmenter
-from vaeaug.callbacks import Callback
+from vaeaug.engine.callbacks import Callback
 
 GRID = {
     "aug__method": ["noise", "interpolation", "extrapolation"],

@@ -55,7 +55,7 @@ MIB = 2**20
 
 def build_pool(path: str, images: np.ndarray, copies: int, seed: int = 0) -> None:
     """Write ``copies`` randomly jittered copies of ``images`` (uint8) to the .npy file ``path``."""
-    from vaeaug.jitter import MAX_ROTATION, MAX_SHIFT, affine_jitter, draw_jitter
+    from vaeaug.engine.image import MAX_ROTATION, MAX_SHIFT, affine_jitter, draw_jitter
 
     rng = np.random.RandomState(seed)
     n = len(images)
@@ -80,7 +80,7 @@ def current_rss_mib() -> float:
 def run_case(case: str, data_home: str, pool_path: str) -> dict:
     """Train in this process and return the figures of ``case``."""
     from vaeaug import VAE
-    from vaeaug.datasets import load_mnist
+    from vaeaug.paper.datasets import load_mnist
 
     if case == "pool":
         X = np.load(pool_path, mmap_mode="r")
@@ -111,12 +111,12 @@ def run_case(case: str, data_home: str, pool_path: str) -> dict:
 def compare_paths(data_home: str, n_images: int, rounds: int) -> None:
     """Print training images/s of batches read from an array and sliced from one tensor."""
     from vaeaug import VAE
-    from vaeaug.datasets import load_mnist
+    from vaeaug.paper.datasets import load_mnist
 
     X = load_mnist(data_home, download_if_missing=False).X_train[:n_images].astype(np.float32)
     X /= 255
     # What fit did before: the whole input converted to one tensor, then sliced.
-    whole_tensor = mock.patch("vaeaug.vae.RowSource", lambda X, to_tensor: to_tensor(X))
+    whole_tensor = mock.patch("vaeaug.estimators._vae.RowSource", lambda X, to_tensor: to_tensor(X))
     rates: dict[str, list[float]] = {"batches read from the array": [], "one tensor": []}
     for _ in range(rounds):
         for path, rate in rates.items():
@@ -162,7 +162,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         args.pool = os.path.join(folder, "pool.npy")
         if "pool" in args.cases:
-            from vaeaug.datasets import load_mnist
+            from vaeaug.paper.datasets import load_mnist
 
             images = load_mnist(args.data_home, download_if_missing=False).X_train
             started = time.perf_counter()

@@ -36,7 +36,7 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.neighbors import KNeighborsClassifier
 
 from vaeaug import VAE, VAEAugmenter
-from vaeaug._threads import worker_threads
+from vaeaug.engine._threads import worker_threads
 
 GRID = {"aug__vae__latent_dim": [5, 10], "aug__method": ["interpolation", "extrapolation"]}
 
@@ -112,7 +112,7 @@ def main() -> None:
     ):
         row("Dask, 1 in-process worker x 2 threads", run(), dask_threads(client))
         # Before the rule: a Dask worker's fits took the process's whole count.
-        with mock.patch("vaeaug._threads._concurrent_tasks", return_value=1):
+        with mock.patch("vaeaug.engine._threads._concurrent_tasks", return_value=1):
             row("same, before (rule off)", run(), dask_threads(client))
 
 

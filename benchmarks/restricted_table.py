@@ -18,8 +18,8 @@ import time
 
 from _common import describe_machine, parser
 
-from vaeaug.experiments import PROTOCOLS, run_protocol
-from vaeaug.experiments.report import markdown_table, timing_table
+from vaeaug.paper.experiments import PROTOCOLS, run_protocol
+from vaeaug.paper.experiments.report import markdown_table, timing_table
 
 
 def main() -> None:

@@ -27,8 +27,8 @@ from _common import describe_machine, mnist_images, parser
 from torch.utils.data import DataLoader, TensorDataset
 
 from vaeaug import VAE
-from vaeaug.callbacks import Callback
-from vaeaug.network import ConvVAE, elbo_loss
+from vaeaug.engine.callbacks import Callback
+from vaeaug.engine.networks import ConvVAE, elbo_loss
 
 LATENT_DIM = 20
 

@@ -21,8 +21,8 @@ import time
 import torch
 from _common import describe_machine, parser
 
-from vaeaug.jitter import MAX_ROTATION, MAX_SHIFT, random_jitter
-from vaeaug.network import ConvVAE, elbo_loss
+from vaeaug.engine.image import MAX_ROTATION, MAX_SHIFT, random_jitter
+from vaeaug.engine.networks import ConvVAE, elbo_loss
 
 N_IMAGES = 8192
 

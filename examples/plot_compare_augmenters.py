@@ -42,7 +42,7 @@ from sklearn.neighbors import KNeighborsClassifier
 from sklearn.svm import SVC
 
 from vaeaug import VAE, AffineJitterAugmenter, VAEAugmenter
-from vaeaug.plotting import plot_generated
+from vaeaug.paper.plotting import plot_generated
 
 X, y = load_digits(return_X_y=True)
 X_pool, X_test, y_pool, y_test = train_test_split(X, y, test_size=500, stratify=y, random_state=0)
@@ -111,7 +111,7 @@ plt.show()
 # The samples
 # -----------
 # Three originals of the last draw, each followed by the images that each
-# augmenter made from it (:func:`vaeaug.plotting.plot_generated`). SMOTE is
+# augmenter made from it (:func:`vaeaug.paper.plotting.plot_generated`). SMOTE is
 # left out: it does not record which original a new image was made from.
 
 samples = {

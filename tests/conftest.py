@@ -37,7 +37,7 @@ def training_jitter_calls(monkeypatch):
         calls.append((tuple(images.shape), max_rotation, round(max_shift, 6)))
         return images
 
-    monkeypatch.setattr("vaeaug.vae.random_jitter", spy)
+    monkeypatch.setattr("vaeaug.estimators._vae.random_jitter", spy)
     return calls
 
 

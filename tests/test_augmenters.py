@@ -254,7 +254,7 @@ def test_jitter_moves_each_synthetic_sample_by_its_own_draw(digits, monkeypatch)
         assert (n, max_rotation, max_shift) == (len(shifts), 5.0, 1.0)
         return np.zeros(n), shifts
 
-    monkeypatch.setattr("vaeaug.augmenters.draw_jitter", draw)
+    monkeypatch.setattr("vaeaug.samplers._latent.draw_jitter", draw)
     jittered = VAEAugmenter(
         VAE(**FAST), n_per_sample=8, max_rotation=5, max_shift=1, random_state=0
     )
@@ -378,7 +378,7 @@ def test_default_vae_is_a_default_VAE(digits, monkeypatch):
         trained.append(vae)
         raise InterruptedError
 
-    monkeypatch.setattr("vaeaug.augmenters.fit_with_memory", record)
+    monkeypatch.setattr("vaeaug.samplers._latent.fit_with_memory", record)
     with pytest.raises(InterruptedError):
         VAEAugmenter(random_state=0).fit(*digits)
     expected = VAE().get_params()
@@ -582,7 +582,7 @@ def test_a_data_frame_is_a_table_for_the_vae_too(digits):
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no "read as 8x8 images"
         augmenter = VAEAugmenter(VAE(**FAST), random_state=0).fit(X_df, y)
-    assert augmenter.vae_.image_shape_ is None
+    assert augmenter.vae_.layout_.image_shape is None
     assert (augmenter.max_rotation_, augmenter.max_shift_) == (0.0, 0.0)
 
 
@@ -595,7 +595,7 @@ def test_a_failed_refit_leaves_the_augmenter_as_it_was(digits, monkeypatch):
     def interrupt(vae, X, memory):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("vaeaug.augmenters.fit_with_memory", interrupt)
+    monkeypatch.setattr("vaeaug.samplers._latent.fit_with_memory", interrupt)
     with pytest.raises(KeyboardInterrupt):
         augmenter.fit_resample(X[:100], y[:100])
     assert vars(augmenter).keys() == before.keys()

@@ -31,10 +31,10 @@ from sklearn.frozen import FrozenEstimator
 from sklearn.utils._param_validation import InvalidParameterError
 
 from vaeaug import VAE, AffineJitterAugmenter, FeatureSpaceAugmenter, VAEAugmenter
-from vaeaug._input import resolve_image_shape
-from vaeaug.cli import main
-from vaeaug.datasets import load_mnist, load_ujipen, load_ujipen_v1, load_ujipen_v2_digits
-from vaeaug.network import ConvVAE, DenseVAE
+from vaeaug.engine.networks import ConvVAE, DenseVAE
+from vaeaug.paper.cli import main
+from vaeaug.paper.datasets import load_mnist, load_ujipen, load_ujipen_v1, load_ujipen_v2_digits
+from vaeaug.utils import decide_layout
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TINY = {**FAST, "max_epochs": 1, "hidden_units": 8, "conv_channels": (2,)}
@@ -638,12 +638,18 @@ COUNTS = np.random.RandomState(0).poisson(3, (20, 100))
 )
 def test_images_are_what_the_user_said(X, image_shape, architecture, expected):
     sample_shape = X.shape[1:] if np.ndim(X) > 2 else None
-    n_features = int(np.prod(np.shape(X)[1:]))
+    rows = np.asarray(X).reshape(len(X), -1)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        assert resolve_image_shape(n_features, sample_shape, image_shape, architecture, X=X) == (
-            expected
+        layout = decide_layout(
+            rows,
+            sample_shape,
+            image_shape=image_shape,
+            architecture=architecture,
+            tabular=hasattr(X, "columns"),
         )
+    assert layout.image_shape == expected
+    assert layout.sample_shape == (sample_shape or (rows.shape[1],))
 
 
 @pytest.mark.parametrize("n_features, side", [(64, 8), (100, 10), (784, 28)])
@@ -657,7 +663,8 @@ def test_square_width_alone_is_read_as_images_with_a_warning(n_features, side):
         r"declare them; use architecture='dense' if X is a table\."
     )
     with pytest.warns(UserWarning, match=message):
-        assert resolve_image_shape(n_features, None, None, "auto", X=X) == (1, side, side)
+        layout = decide_layout(X, None, image_shape=None, architecture="auto")
+    assert layout.image_shape == (1, side, side) and not layout.declared
 
 
 def test_vae_reads_a_count_table_as_told():
@@ -675,7 +682,7 @@ def test_vae_reads_a_count_table_as_told():
             (COUNTS - 3, {}),
         ]:
             vae = VAE(**TINY, **params, random_state=0).fit(X)
-            assert vae.image_shape_ is None and isinstance(vae.module_, DenseVAE)
+            assert vae.layout_.image_shape is None and isinstance(vae.module_, DenseVAE)
 
 
 def test_digits_given_flat_are_announced_and_confirmed_by_image_shape(digits):
@@ -684,8 +691,11 @@ def test_digits_given_flat_are_announced_and_confirmed_by_image_shape(digits):
         VAE(**TINY, random_state=0).fit(X)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        assert VAE(**TINY, image_shape=(8, 8), random_state=0).fit(X).image_shape_ == (1, 8, 8)
-        assert VAE(**TINY, random_state=0).fit(X.reshape(-1, 8, 8)).image_shape_ == (1, 8, 8)
+        for vae in [
+            VAE(**TINY, image_shape=(8, 8), random_state=0).fit(X),
+            VAE(**TINY, random_state=0).fit(X.reshape(-1, 8, 8)),
+        ]:
+            assert vae.layout_.image_shape == (1, 8, 8) and vae.layout_.declared
 
 
 # ------------------------------------------------------------------- loaders

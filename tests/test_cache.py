@@ -12,7 +12,7 @@ import torch
 from conftest import FAST
 
 from vaeaug import VAE, Callback, EarlyStopping
-from vaeaug._cache import cache_key, fit_with_memory
+from vaeaug.estimators._cache import cache_key, fit_with_memory
 
 
 @pytest.fixture
@@ -94,7 +94,9 @@ def test_an_entry_is_reused_for_the_same_data_and_settings_only(digits, tmp_path
 def test_new_training_code_or_torch_never_reuses_an_old_entry(digits, tmp_path, fits, monkeypatch):
     X, _ = digits
     fit_with_memory(VAE(**FAST, random_state=0), X, str(tmp_path))
-    monkeypatch.setattr("vaeaug._cache._code_token", lambda klass: "edited training code")
+    monkeypatch.setattr(
+        "vaeaug.estimators._cache._code_token", lambda klass: "edited training code"
+    )
     fit_with_memory(VAE(**FAST, random_state=0), X, str(tmp_path))
     assert len(fits) == 2
     monkeypatch.setattr(torch, "__version__", "99.0")
@@ -103,10 +105,17 @@ def test_new_training_code_or_torch_never_reuses_an_old_entry(digits, tmp_path, 
 
 
 @pytest.mark.parametrize(
-    "module", ["vaeaug.vae", "vaeaug.network", "vaeaug.training", "vaeaug.callbacks", __name__]
+    "module",
+    [
+        "vaeaug.estimators._vae",
+        "vaeaug.engine.networks",
+        "vaeaug.engine.training",
+        "vaeaug.engine.callbacks",
+        __name__,
+    ],
 )
 def test_editing_the_training_code_or_a_subclass_changes_the_key(module, tmp_path, monkeypatch):
-    from vaeaug import _cache
+    from vaeaug.estimators import _cache
 
     class MyVAE(VAE):  # a user's subclass, defined in this test module
         pass
@@ -151,7 +160,7 @@ def test_two_processes_sharing_a_cache_folder_get_the_same_intact_model(tmp_path
         import numpy as np
         from sklearn.datasets import load_digits
         from vaeaug import VAE
-        from vaeaug._cache import fit_with_memory
+        from vaeaug.estimators._cache import fit_with_memory
 
         trained = []
         fit = VAE.fit

@@ -7,7 +7,8 @@ import torch
 from sklearn.datasets import load_digits
 from torch import nn
 
-from vaeaug.classifiers import GeneratorDropout, MLPClassifier, build_mlp
+from vaeaug import TorchMLPClassifier
+from vaeaug.engine.networks import GeneratorDropout, build_mlp
 
 
 def test_the_papers_architecture():
@@ -24,17 +25,17 @@ def test_learns_digits_with_string_labels_and_is_reproducible():
     X, y = load_digits(return_X_y=True)
     labels = np.array(list("abcdefghij"))[y]
     params = dict(hidden_units=64, n_layers=2, max_epochs=30, random_state=0)
-    clf = MLPClassifier(**params).fit(X[:1000], labels[:1000])
+    clf = TorchMLPClassifier(**params).fit(X[:1000], labels[:1000])
     assert clf.score(X[1000:], labels[1000:]) > 0.9
     assert set(clf.predict(X[1000:1010])) <= set(clf.classes_)
     np.testing.assert_allclose(clf.predict_proba(X[1000:]).sum(axis=1), 1.0, rtol=1e-6)
-    again = MLPClassifier(**params).fit(X[:1000], labels[:1000])
+    again = TorchMLPClassifier(**params).fit(X[:1000], labels[:1000])
     np.testing.assert_array_equal(clf.predict_proba(X[1000:]), again.predict_proba(X[1000:]))
 
 
 def test_one_class_is_refused():
     with pytest.raises(ValueError, match="at least 2 classes"):
-        MLPClassifier(max_epochs=1).fit(np.ones((4, 2)), [1, 1, 1, 1])
+        TorchMLPClassifier(max_epochs=1).fit(np.ones((4, 2)), [1, 1, 1, 1])
 
 
 def test_dropout_draws_its_mask_from_the_generator():
@@ -55,17 +56,17 @@ def test_concurrent_fits_with_one_seed_match_a_fit_alone():
     X, y = X[:200], y[:200]
     params = dict(hidden_units=16, n_layers=2, dropout=0.5, max_epochs=3)
     state = torch.random.get_rng_state()
-    alone = MLPClassifier(**params, random_state=0).fit(X, y).predict_proba(X)
+    alone = TorchMLPClassifier(**params, random_state=0).fit(X, y).predict_proba(X)
     start = threading.Barrier(2)
 
     def fit():
         start.wait()
-        return MLPClassifier(**params, random_state=0).fit(X, y).predict_proba(X)
+        return TorchMLPClassifier(**params, random_state=0).fit(X, y).predict_proba(X)
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         for _ in range(2):
             for future in [pool.submit(fit), pool.submit(fit)]:
                 np.testing.assert_array_equal(future.result(), alone)
     assert torch.equal(torch.random.get_rng_state(), state)
-    other = MLPClassifier(**params, random_state=1).fit(X, y).predict_proba(X)
+    other = TorchMLPClassifier(**params, random_state=1).fit(X, y).predict_proba(X)
     assert not np.allclose(other, alone)

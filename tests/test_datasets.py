@@ -1,4 +1,4 @@
-"""Tests of vaeaug.datasets; all offline (downloads are served from memory)."""
+"""Tests of vaeaug.paper.datasets; all offline (downloads are served from memory)."""
 
 import gzip
 import hashlib
@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from vaeaug.datasets import (
+from vaeaug.paper.datasets import (
     get_data_home,
     load_mnist,
     load_ujipen,
@@ -22,9 +22,9 @@ from vaeaug.datasets import (
     load_ujipen_v2_digits,
     render_strokes,
 )
-from vaeaug.datasets._fetch import RemoteFile, fetch_files, find_dataset_folder
-from vaeaug.datasets.mnist import _read_idx
-from vaeaug.datasets.ujipen import _read_ujipen_v1, _read_ujipen_v2
+from vaeaug.paper.datasets._fetch import RemoteFile, fetch_files, find_dataset_folder
+from vaeaug.paper.datasets.mnist import _read_idx
+from vaeaug.paper.datasets.ujipen import _read_ujipen_v1, _read_ujipen_v2
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 #: The real datasets: $VAEAUG_DATA, else ``shared/data`` beside the repository.

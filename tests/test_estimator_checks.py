@@ -8,13 +8,12 @@ conventions (cloning, pickling, unmodified input, parameter validation) directly
 from imblearn.utils.estimator_checks import parametrize_with_checks as imblearn_checks
 from sklearn.utils.estimator_checks import parametrize_with_checks as sklearn_checks
 
-from vaeaug import VAE, FeatureSpaceAugmenter, VAEAugmenter
-from vaeaug.classifiers import MLPClassifier
+from vaeaug import VAE, FeatureSpaceAugmenter, TorchMLPClassifier, VAEAugmenter
 
 FAST_VAE = dict(hidden_units=8, max_epochs=2, batch_size=64)
 
 ESTIMATORS = [
-    MLPClassifier(hidden_units=16, n_layers=2, max_epochs=20, random_state=0),
+    TorchMLPClassifier(hidden_units=16, n_layers=2, max_epochs=20, random_state=0),
     VAE(latent_dim=2, **FAST_VAE, random_state=0),
     FeatureSpaceAugmenter(random_state=0),
     FeatureSpaceAugmenter(method="noise", sampling_strategy="auto", random_state=0),

@@ -5,15 +5,15 @@ import pytest
 from sklearn.neighbors import KNeighborsClassifier
 
 from vaeaug import VAE
-from vaeaug.cli import main
-from vaeaug.experiments import (
+from vaeaug.paper.cli import main
+from vaeaug.paper.experiments import (
     PROTOCOLS,
     Protocol,
     make_classifier,
     make_competitor,
     run_protocol,
 )
-from vaeaug.experiments.report import markdown_table, paper_comparison, summarize
+from vaeaug.paper.experiments.report import markdown_table, paper_comparison, summarize
 
 QUICK = dict(latent_dims=[2], classifiers=["knn"], vae_params={"max_epochs": 1, "hidden_units": 16})
 
@@ -152,7 +152,7 @@ def test_cli_rejects_bad_arguments(capsys, arguments, message):
 
 def test_cli_reports_missing_data_cleanly(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(
-        "vaeaug.datasets._fetch.urllib.request.urlopen",
+        "vaeaug.paper.datasets._fetch.urllib.request.urlopen",
         lambda *a, **k: (_ for _ in ()).throw(OSError("network is unreachable")),
     )
     code = main(["reproduce", "mnist-restricted", "--data-home", str(tmp_path), "--no-figures"])
@@ -221,7 +221,7 @@ def test_recipes_that_search_the_pool_get_the_unlabelled_images(label_dtype):
 
 
 def test_cli_demo_prints_every_training_set_and_writes_figures(tmp_path, capsys, monkeypatch):
-    from vaeaug import cli
+    from vaeaug.paper import cli
 
     def quick(protocol, **kwargs):  # the demo's cells, with a short VAE and kNN only
         kwargs.update(classifiers=["knn"], vae_params={"max_epochs": 2, "hidden_units": 16})
@@ -248,7 +248,7 @@ def test_cli_demo_prints_every_training_set_and_writes_figures(tmp_path, capsys,
 
 
 def test_long_tailed_draw_keeps_the_head_and_thins_the_tail():
-    from vaeaug.experiments.protocols import _long_tailed_draw
+    from vaeaug.paper.experiments.protocols import _long_tailed_draw
 
     y = np.repeat(np.arange(6), 40)
     chosen = _long_tailed_draw(y, 30, 10, seed=0)
@@ -262,7 +262,7 @@ def test_long_tailed_draw_keeps_the_head_and_thins_the_tail():
 
 def _long_tailed_digits():
     """scikit-learn's digits with 8 labelled images of each digit 0-4 and 2 of 5-9."""
-    from vaeaug.experiments.protocols import _BALANCING, _long_tailed_draw
+    from vaeaug.paper.experiments.protocols import _BALANCING, _long_tailed_draw
 
     digits = PROTOCOLS["digits"]
 
@@ -304,7 +304,7 @@ def test_balancing_protocols_balance_with_every_augmenter_and_report_both_metric
     assert all(r["n_train"] == 80 for r in rows if r["augmenter"] not in ("none", "adasyn"))
     for row in rows:
         assert 0 <= row["macro_f1"] <= 100 and 0 <= row["balanced_accuracy"] <= 100
-    from vaeaug.experiments.report import write_results
+    from vaeaug.paper.experiments.report import write_results
 
     text = write_results(
         rows, tmp_path, "lt", metrics=("balanced_accuracy", "macro_f1")
@@ -315,7 +315,7 @@ def test_balancing_protocols_balance_with_every_augmenter_and_report_both_metric
 
 @pytest.mark.parametrize(("vae_data", "n_images"), [("unlabelled", 1097), ("labelled", 100)])
 def test_vae_data_chooses_the_images_the_vae_learns_from(monkeypatch, vae_data, n_images):
-    from vaeaug.experiments import runner
+    from vaeaug.paper.experiments import runner
 
     seen, fit = [], runner.fit_with_memory
 

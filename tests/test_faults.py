@@ -10,11 +10,10 @@ from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import cross_validate
 from sklearn.utils.validation import check_is_fitted
 
-from vaeaug import VAE, classifiers
-from vaeaug.callbacks import Callback, EarlyStopping, ProgressBar
-from vaeaug.classifiers import MLPClassifier
-from vaeaug.network import DenseVAE, elbo_terms
-from vaeaug.training import train_module
+from vaeaug import VAE, TorchMLPClassifier
+from vaeaug.engine.callbacks import Callback, EarlyStopping, ProgressBar
+from vaeaug.engine.networks import DenseVAE, elbo_terms
+from vaeaug.engine.training import train_module
 
 
 class _InterruptAt(Callback):
@@ -110,7 +109,7 @@ def test_divergence_names_learning_rate_and_leaves_the_vae_as_it_was(fitted_vae,
 
     fitted_vae[0].set_params(learning_rate=1e30)
     with pytest.raises(FloatingPointError, match="smaller learning_rate"):
-        fitted_vae[0].fit(X * 2)  # would change pixel_max_
+        fitted_vae[0].fit(X * 2)  # would change layout_.pixel_max
     _assert_unchanged(fitted_vae, X)
 
 
@@ -128,10 +127,10 @@ def test_a_callbacks_error_propagates_and_leaves_the_vae_as_it_was(fitted_vae, d
 
 def test_a_refit_drops_the_attributes_of_the_previous_fit(digits):
     vae = VAE(**FAST, random_state=0).fit(digits[0])
-    assert hasattr(vae, "pixel_max_")
+    assert not hasattr(vae, "mean_")
     vae.fit(np.random.RandomState(0).normal(size=(50, 10)))
-    assert hasattr(vae, "mean_") and not hasattr(vae, "pixel_max_")
-    assert vae.n_features_in_ == 10 and vae.image_shape_ is None
+    assert hasattr(vae, "mean_") and vae.layout_.pixel_max is None
+    assert vae.n_features_in_ == 10 and vae.layout_.image_shape is None
 
 
 def test_the_progress_bar_closes_after_an_interrupt(digits, monkeypatch):
@@ -234,7 +233,7 @@ def test_every_begun_callback_ends_in_order_even_when_one_fails():
 def test_interrupted_or_diverging_classifier_fit_leaves_it_as_it_was(blobs, monkeypatch):
     X, y = blobs
     params = dict(hidden_units=8, n_layers=1, max_epochs=4, random_state=0)
-    clf = MLPClassifier(**params).fit(X, y)
+    clf = TorchMLPClassifier(**params).fit(X, y)
     proba = clf.predict_proba(X)
     attributes, weights = _fitted_attributes(clf), _weights(clf.module_)
 
@@ -244,7 +243,7 @@ def test_interrupted_or_diverging_classifier_fit_leaves_it_as_it_was(blobs, monk
     _assert_same_objects(_fitted_attributes(clf), attributes)
 
     calls = []
-    terms = classifiers._cross_entropy_terms
+    terms = TorchMLPClassifier._loss_terms
 
     def interrupting_terms(*args, **kwargs):
         calls.append(None)
@@ -252,8 +251,8 @@ def test_interrupted_or_diverging_classifier_fit_leaves_it_as_it_was(blobs, monk
             raise KeyboardInterrupt
         return terms(*args, **kwargs)
 
-    monkeypatch.setattr(classifiers, "_cross_entropy_terms", interrupting_terms)
-    unfitted = MLPClassifier(**params)
+    monkeypatch.setattr(TorchMLPClassifier, "_loss_terms", interrupting_terms)
+    unfitted = TorchMLPClassifier(**params)
     with pytest.raises(KeyboardInterrupt):
         unfitted.fit(X, y)
     with pytest.raises(NotFittedError):

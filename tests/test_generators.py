@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from sklearn.neighbors import NearestNeighbors
 
-from vaeaug.generators import (
+from vaeaug.samplers.latent_moves import (
     _as_float,
     add_noise,
     extrapolate,

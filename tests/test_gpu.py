@@ -9,8 +9,7 @@ import pytest
 import torch
 
 from tests.conftest import FAST
-from vaeaug import VAE
-from vaeaug.classifiers import MLPClassifier
+from vaeaug import VAE, TorchMLPClassifier
 from vaeaug.persistence import dump, load
 
 pytestmark = [
@@ -26,7 +25,7 @@ def gpu_models(digits):
     X, y = digits
     return {
         "vae": VAE(**FAST, device="cuda", random_state=0).fit(X),
-        "mlp": MLPClassifier(
+        "mlp": TorchMLPClassifier(
             hidden_units=16, n_layers=2, max_epochs=3, device="cuda", random_state=0
         ).fit(X, y),
     }

@@ -2,8 +2,9 @@ import numpy as np
 import pytest
 import torch
 
-from vaeaug import AffineJitterAugmenter, jitter
-from vaeaug.jitter import affine_jitter, random_jitter, resolve_jitter
+from vaeaug import AffineJitterAugmenter
+from vaeaug.engine.image import affine_jitter, draw_jitter, random_jitter, resolve_jitter
+from vaeaug.utils import DataLayout
 
 
 def test_identity_and_shift():
@@ -48,7 +49,7 @@ def test_sampler_changes_images_and_is_reproducible(digits):
 def test_output_does_not_depend_on_the_chunk_size(digits, monkeypatch):
     X, y = digits
     whole, _ = AffineJitterAugmenter(random_state=0).fit_resample(X, y)
-    monkeypatch.setattr(jitter, "BATCH_SIZE", 7)
+    monkeypatch.setattr("vaeaug.samplers._jitter.BATCH_SIZE", 7)
     chunked, _ = AffineJitterAugmenter(random_state=0).fit_resample(X, y)
     np.testing.assert_array_equal(chunked, whole)
 
@@ -89,7 +90,7 @@ def test_bad_parameters_are_named(digits, params, match):
 
 
 def test_draws_fill_the_bounds_and_no_more():
-    angles, shifts = jitter.draw_jitter(2000, 10.0, 2.0, np.random.RandomState(0))
+    angles, shifts = draw_jitter(2000, 10.0, 2.0, np.random.RandomState(0))
     assert angles.shape == (2000,) and shifts.shape == (2000, 2)
     assert np.abs(angles).max() <= 10.0 and np.abs(angles).max() > 9.9
     assert np.abs(shifts).max() <= 2.0 and (np.abs(shifts).max(axis=0) > 1.99).all()
@@ -146,11 +147,15 @@ def test_random_jitter_draws_from_its_generator_only():
     [((1, 28, 28), (10.0, 2.0)), ((1, 70, 70), (10.0, 2.0)), ((1, 8, 8), (10.0, 2 * 8 / 28))],
 )
 def test_auto_jitter_scales_with_small_images(shape, expected):
-    assert resolve_jitter("auto", "auto", shape) == pytest.approx(expected)
-    assert resolve_jitter(3, "auto", shape) == pytest.approx((3.0, expected[1]))
+    layout = DataLayout(shape, shape, declared=True, pixel_max=1.0)
+    assert resolve_jitter("auto", "auto", layout) == pytest.approx(expected)
+    assert resolve_jitter(3, "auto", layout) == pytest.approx((3.0, expected[1]))
+    inferred = DataLayout(shape, shape, declared=False, pixel_max=1.0)
+    assert resolve_jitter("auto", "auto", inferred) == (0.0, 0.0)
 
 
 def test_tables_are_not_jittered_and_explicit_jitter_on_them_is_an_error():
-    assert resolve_jitter("auto", 0, None) == (0.0, 0.0)
+    table = DataLayout((5,), None, declared=False)
+    assert resolve_jitter("auto", 0, table) == (0.0, 0.0)
     with pytest.raises(ValueError, match="train_max_shift=1 jitter images"):
-        resolve_jitter("auto", 1, None, names=("train_max_rotation", "train_max_shift"))
+        resolve_jitter("auto", 1, table, names=("train_max_rotation", "train_max_shift"))

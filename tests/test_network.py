@@ -2,7 +2,7 @@ import pytest
 import torch
 from torch.nn import functional as F
 
-from vaeaug.network import ConvVAE, DenseVAE, elbo_loss
+from vaeaug.engine.networks import ConvVAE, DenseVAE, elbo_loss
 
 
 @pytest.mark.parametrize(

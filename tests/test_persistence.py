@@ -18,9 +18,9 @@ from sklearn.exceptions import NotFittedError
 from sklearn.preprocessing import StandardScaler
 
 from tests.conftest import FAST
-from vaeaug import VAE, EarlyStopping
-from vaeaug._torch_state import available_device
-from vaeaug.classifiers import MLPClassifier
+from vaeaug import VAE, EarlyStopping, TorchMLPClassifier
+from vaeaug.engine._device import available_device
+from vaeaug.estimators import FittedAttribute
 from vaeaug.persistence import FORMAT_VERSION, _digest, dump, load
 
 MLP_FAST = dict(hidden_units=16, n_layers=2, max_epochs=3, batch_size=64)
@@ -35,7 +35,9 @@ def fitted(digits):
     return {
         "image": VAE(**FAST, random_state=0).fit(X.reshape(-1, 8, 8)),
         "table": VAE(**FAST, random_state=0).fit(table),
-        "mlp": MLPClassifier(**MLP_FAST, random_state=0).fit(X, np.array(list("abcdefghij"))[y]),
+        "mlp": TorchMLPClassifier(**MLP_FAST, random_state=0).fit(
+            X, np.array(list("abcdefghij"))[y]
+        ),
     }
 
 
@@ -43,7 +45,7 @@ def _fit_small(kind, digits):
     X, y = digits
     if kind == "vae":
         return VAE(**FAST, random_state=0).fit(X), X
-    return MLPClassifier(**MLP_FAST, random_state=0).fit(X, y), X
+    return TorchMLPClassifier(**MLP_FAST, random_state=0).fit(X, y), X
 
 
 def _output(estimator, X):
@@ -138,7 +140,7 @@ def test_device_parameter_takes_a_torch_device(kind, digits, tmp_path):
     if kind == "vae":
         estimator = VAE(**FAST, device=device, random_state=0).fit(X)
     else:
-        estimator = MLPClassifier(**MLP_FAST, device=device, random_state=0).fit(X, y)
+        estimator = TorchMLPClassifier(**MLP_FAST, device=device, random_state=0).fit(X, y)
     assert estimator.device_ == device
     assert clone(estimator).device == device
     dump(estimator, tmp_path / "model.safetensors")
@@ -177,7 +179,7 @@ def test_round_trip_gives_the_same_estimator(kind, fitted, digits, tmp_path):
     np.testing.assert_array_equal(restored.transform(X_in), Z)
     np.testing.assert_array_equal(restored.inverse_transform(Z), original.inverse_transform(Z))
     if kind == "image":
-        assert restored.input_shape_ == (8, 8)
+        assert restored.layout_.sample_shape == (8, 8)
         assert restored.inverse_transform(Z[:2]).shape == (2, 8, 8)
         conv = restored.module_.encoder[0].weight
         assert conv.is_contiguous(memory_format=torch.channels_last)
@@ -266,7 +268,7 @@ def test_unfitted_and_foreign_estimators_are_refused(tmp_path):
     with pytest.raises(NotFittedError, match="This VAE is not fitted yet; fit it before saving"):
         dump(VAE(), tmp_path / "vae.safetensors")
     scaler = StandardScaler().fit(np.ones((3, 2)))
-    with pytest.raises(TypeError, match=r"dump saves one of \['MLPClassifier', 'VAE'\].*"):
+    with pytest.raises(TypeError, match=r"dump saves vaeaug's torch estimators .*; got a Standard"):
         dump(scaler, tmp_path / "scaler.safetensors")
     assert list(tmp_path.iterdir()) == []
 
@@ -377,8 +379,8 @@ def test_a_newer_format_version_is_refused(fitted, tmp_path):
     dump(fitted["table"], path)
     _rewrite(path, format_version=str(FORMAT_VERSION + 1))
     pattern = (
-        r"it was written in vaeaug model format version 2, and this vaeaug reads versions "
-        r"up to 1. Upgrade vaeaug to load it."
+        rf"it was written in vaeaug model format version {FORMAT_VERSION + 1}, and this vaeaug "
+        rf"reads versions up to {FORMAT_VERSION}. Upgrade vaeaug to load it."
     )
     with pytest.raises(ValueError, match=pattern):
         load(path)
@@ -392,8 +394,9 @@ def test_an_unknown_class_is_refused(fitted, tmp_path):
     dump(fitted["table"], path)
     _rewrite(path, digest=True, estimator="subprocess.Popen")
     pattern = (
-        r"it holds an estimator of class 'subprocess.Popen', and vaeaug model files hold "
-        r"only \['MLPClassifier', 'VAE'\]"
+        r"it holds an estimator of class 'subprocess.Popen', and vaeaug builds only its own "
+        r"\(TorchMLPClassifier, VAE\). For a class of your own, pass it: "
+        r"load\(path, estimator_class=YourClass\)."
     )
     with pytest.raises(ValueError, match=pattern):
         load(path)
@@ -434,6 +437,17 @@ def _invalid(name, message):
     """Pattern of the error for a valid file whose content is not a valid ``name``."""
     prefix = rf"(?s)Cannot load .*: it does not hold a valid {name} for this version of vaeaug \(.*"
     return prefix + re.escape(message)
+
+
+def _layout(**fields):
+    """The JSON of the layout of ``fitted["image"]`` with ``fields`` changed."""
+    layout = {
+        "sample_shape": {"type": "tuple", "items": [8, 8]},
+        "image_shape": {"type": "tuple", "items": [1, 8, 8]},
+        "declared": True,
+        "pixel_max": 16.0,
+    }
+    return {"type": "DataLayout", "fields": {**layout, **fields}}
 
 
 def _strings(dtype, n):
@@ -487,28 +501,33 @@ def test_arrays_larger_than_the_file_allows_are_refused_without_allocating(
             "image",
             {"colour_": "red"},
             "'colour_' is not the name of a fitted attribute of a VAE (those are "
-            "n_features_in_, feature_names_in_, input_shape_, image_shape_, ",
+            "n_features_in_, feature_names_in_, history_, device_, layout_, mean_, scale_)",
         ),
         (
             "mlp",
             {"pixel_max_": 1.0},
-            "'pixel_max_' is not the name of a fitted attribute of a MLPClassifier",
+            "'pixel_max_' is not the name of a fitted attribute of a TorchMLPClassifier",
         ),
         (
             "image",
-            {"pixel_max_": "sixteen"},
-            "its fitted attribute pixel_max_ must be a positive float; it is the str 'sixteen'",
+            {"layout_": _layout(pixel_max="sixteen")},
+            "its fitted attribute layout_ must be a DataLayout of n_features_in_ values; it is "
+            "the DataLayout DataLayout(sample_shape=(8, 8), image_shape=(1, 8, 8), ",
         ),
         (
             "image",
-            {"images_declared_": "yes"},
-            "its fitted attribute images_declared_ must be a bool; it is the str 'yes'",
+            {"layout_": _layout(declared="yes")},
+            "its fitted attribute layout_ must be a DataLayout of n_features_in_ values",
         ),
         (
             "image",
-            {"image_shape_": {"type": "tuple", "items": [1, 4, 4]}},
-            "its fitted attribute image_shape_ must be None, or a tuple of 3 positive ints "
-            "whose product is n_features_in_; it is the tuple (1, 4, 4)",
+            {"layout_": _layout(image_shape={"type": "tuple", "items": [1, 4, 4]})},
+            "its fitted attribute layout_ must be a DataLayout of n_features_in_ values",
+        ),
+        (
+            "image",
+            {"layout_": {"type": "DataLayout", "fields": {"sample_shape": None}}},
+            "a DataLayout has the fields ['declared', 'image_shape', 'pixel_max', 'sample_shape']",
         ),
         (
             "table",
@@ -551,7 +570,7 @@ def test_fitted_attributes_of_other_names_or_kinds_are_refused(
 
 @pytest.mark.parametrize(
     "kind, names",
-    [("image", ["pixel_max_"]), ("table", ["mean_", "device_"]), ("mlp", ["classes_"])],
+    [("image", ["layout_"]), ("table", ["device_", "mean_"]), ("mlp", ["classes_"])],
 )
 def test_missing_fitted_attributes_are_refused(kind, names, fitted, tmp_path):
     path = tmp_path / "model.safetensors"
@@ -562,14 +581,59 @@ def test_missing_fitted_attributes_are_refused(kind, names, fitted, tmp_path):
         load(path)
 
 
-def test_a_vae_file_without_images_declared_is_refused(fitted, tmp_path):
+def test_a_version_1_vae_file_still_loads(fitted, tmp_path):
+    vae = fitted["image"]
     path = tmp_path / "vae.safetensors"
-    dump(fitted["image"], path)
-    _change_json(path, "attributes", {}, remove=["images_declared_"])
-    with pytest.raises(
-        ValueError, match=_invalid("VAE", "it lacks the fitted attributes images_declared_")
-    ):
+    dump(vae, path)
+    layout = {
+        "input_shape_": {"type": "tuple", "items": [8, 8]},
+        "image_shape_": {"type": "tuple", "items": [1, 8, 8]},
+        "images_declared_": True,
+        "pixel_max_": 16.0,
+    }
+    _change_json(path, "attributes", layout, remove=["layout_"])
+    _rewrite(path, digest=True, format_version="1")
+    restored = load(path)
+    assert restored.layout_ == vae.layout_
+    X = np.arange(128.0).reshape(2, 8, 8) % 17
+    np.testing.assert_array_equal(restored.transform(X), vae.transform(X))
+
+
+class _VAEWithCodes(VAE):
+    """A subclass with one more fitted attribute, declared next to the code that sets it."""
+
+    _fitted_attributes = {
+        **VAE._fitted_attributes,
+        "codes_": FittedAttribute(
+            "a float ndarray", lambda value, attributes: isinstance(value, np.ndarray)
+        ),
+    }
+
+    def _validate_fit_data(self, X, y):
+        X, y = super()._validate_fit_data(X, y)
+        self.codes_ = np.arange(3.0)
+        return X, y
+
+
+def test_a_subclass_with_one_more_fitted_attribute_round_trips(digits, tmp_path):
+    X = digits[0][:100].reshape(-1, 8, 8)
+    vae = _VAEWithCodes(**FAST, random_state=0).fit(X)
+    path = tmp_path / "vae.safetensors"
+    dump(vae, path)
+    with pytest.raises(ValueError, match=r"class '_VAEWithCodes'.*estimator_class=YourClass"):
         load(path)
+    with pytest.raises(ValueError, match=r"class '_VAEWithCodes', not estimator_class=VAE"):
+        load(path, estimator_class=VAE)
+    with pytest.raises(TypeError, match="estimator_class must be a subclass of vaeaug"):
+        load(path, estimator_class=StandardScaler)
+    restored = load(path, estimator_class=_VAEWithCodes)
+    assert type(restored) is _VAEWithCodes
+    _assert_same_attributes(restored, vae)
+    np.testing.assert_array_equal(restored.transform(X[:5]), vae.transform(X[:5]))
+    # An attribute the class does not declare is refused, naming it.
+    vae.extra_ = 1
+    with pytest.raises(ValueError, match="'extra_' is not the name of a fitted attribute"):
+        dump(vae, path)
 
 
 @pytest.mark.parametrize(

@@ -17,7 +17,7 @@ from sklearn.base import clone
 from sklearn.neighbors import NearestNeighbors
 
 from vaeaug import AffineJitterAugmenter, FeatureSpaceAugmenter
-from vaeaug.generators import find_neighbors, pair_with_neighbors, spread_counts
+from vaeaug.samplers.latent_moves import find_neighbors, pair_with_neighbors, spread_counts
 
 SETTINGS = settings(max_examples=40, deadline=None, derandomize=True, database=None)
 

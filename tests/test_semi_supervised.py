@@ -87,8 +87,8 @@ def test_vae_augmenter_interpolates_towards_unlabelled_rows(pool, decoding):
     if decoding == "residual":  # the unlabelled partner's detail is half of the new one's
         detail = X - vae.inverse_transform(Z)
         expected = expected + detail[base] + 0.5 * (detail[partner] - detail[base])
-        if vae.image_shape_ is not None:
-            expected = np.clip(expected, 0, vae.pixel_max_)
+        if vae.layout_.image_shape is not None:
+            expected = np.clip(expected, 0, vae.layout_.pixel_max)
     np.testing.assert_allclose(X_res[new], expected, rtol=1e-5, atol=1e-4)
 
 

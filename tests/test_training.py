@@ -6,10 +6,9 @@ import torch
 from conftest import ScriptedLoss
 from torch import nn
 
-from vaeaug.callbacks import Callback, EarlyStopping
-from vaeaug.classifiers import build_mlp
-from vaeaug.network import ConvVAE, DenseVAE, elbo_terms
-from vaeaug.training import cosine_with_warmup, init_module, split_validation, train_module
+from vaeaug.engine.callbacks import Callback, EarlyStopping
+from vaeaug.engine.networks import ConvVAE, DenseVAE, build_mlp, elbo_terms
+from vaeaug.engine.training import cosine_with_warmup, init_module, split_validation, train_module
 
 GAUSSIAN = functools.partial(elbo_terms, likelihood="gaussian")
 

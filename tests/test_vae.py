@@ -8,16 +8,16 @@ import torch
 from conftest import FAST, assert_global_random_states_are, global_random_states
 
 from vaeaug import VAE
-from vaeaug.callbacks import Callback
-from vaeaug.network import ConvVAE, DenseVAE
+from vaeaug.engine.callbacks import Callback
+from vaeaug.engine.networks import ConvVAE, DenseVAE
 
 
 def test_fit_transform_inverse_transform_on_digits(digits):
     X, _ = digits
     vae = VAE(**FAST, random_state=0).fit(X)
     assert isinstance(vae.module_, ConvVAE)
-    assert vae.image_shape_ == (1, 8, 8)
-    assert vae.pixel_max_ == 16.0
+    assert vae.layout_.image_shape == (1, 8, 8)
+    assert vae.layout_.pixel_max == 16.0
     Z = vae.transform(X)
     assert Z.shape == (300, 4) and Z.dtype == np.float64
     X_rec = vae.inverse_transform(Z)
@@ -40,7 +40,7 @@ def test_fit_transform_inverse_transform_on_digits(digits):
 def test_image_shape_inference(n_features, architecture, expected):
     X = np.random.RandomState(0).rand(20, n_features)
     vae = VAE(**FAST, architecture=architecture, random_state=0).fit(X)
-    assert vae.image_shape_ == expected
+    assert vae.layout_.image_shape == expected
     assert isinstance(vae.module_, DenseVAE if expected is None else ConvVAE)
 
 
@@ -48,7 +48,7 @@ def test_image_shape_inference(n_features, architecture, expected):
 def test_image_arrays_keep_their_shape(shape):
     X = np.random.RandomState(0).rand(12, *shape)
     vae = VAE(**FAST, random_state=0).fit(X)
-    assert vae.image_shape_ == ((1, *shape) if len(shape) == 2 else shape)
+    assert vae.layout_.image_shape == ((1, *shape) if len(shape) == 2 else shape)
     assert vae.n_features_in_ == int(np.prod(shape))
     assert vae.inverse_transform(vae.transform(X)).shape == X.shape
 
@@ -56,7 +56,7 @@ def test_image_arrays_keep_their_shape(shape):
 def test_explicit_image_shape_with_channels():
     X = np.random.RandomState(0).rand(12, 3 * 4 * 5)
     vae = VAE(**FAST, image_shape=(3, 4, 5), random_state=0).fit(X)
-    assert vae.image_shape_ == (3, 4, 5)
+    assert vae.layout_.image_shape == (3, 4, 5)
     assert vae.inverse_transform(vae.transform(X)).shape == X.shape
 
 
@@ -64,7 +64,7 @@ def test_uint8_images_decode_in_the_0_255_scale():
     X = (np.random.RandomState(0).rand(20, 64) * 255).astype(np.uint8)
     X[0, 0] = 255
     vae = VAE(**FAST, random_state=0).fit(X)
-    assert vae.pixel_max_ == 255.0
+    assert vae.layout_.pixel_max == 255.0
     X_rec = vae.inverse_transform(vae.transform(X))
     assert X_rec.max() > 1.0 and X_rec.max() <= 255.0
 
@@ -269,7 +269,7 @@ def test_a_uint8_memmap_trains_and_encodes_like_the_array_in_memory(digits, tmp_
     in_memory = VAE(**params).fit(images)
     mapped = VAE(**params).fit(pool)
     _same_model(in_memory, mapped)
-    assert mapped.pixel_max_ == 16.0
+    assert mapped.layout_.pixel_max == 16.0
     np.testing.assert_array_equal(mapped.transform(pool), in_memory.transform(images))
 
 

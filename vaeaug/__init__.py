@@ -1,15 +1,15 @@
 """vaeaug: data augmentation for scikit-learn with a variational autoencoder."""
 
-from .augmenters import FeatureSpaceAugmenter, VAEAugmenter
-from .callbacks import Callback, EarlyStopping, ProgressBar
-from .jitter import AffineJitterAugmenter
-from .vae import VAE
+from .engine.callbacks import Callback, EarlyStopping, ProgressBar
+from .estimators import VAE, TorchMLPClassifier
+from .samplers import AffineJitterAugmenter, FeatureSpaceAugmenter, VAEAugmenter
 
 __all__ = [
     "VAE",
     "VAEAugmenter",
     "FeatureSpaceAugmenter",
     "AffineJitterAugmenter",
+    "TorchMLPClassifier",
     "Callback",
     "EarlyStopping",
     "ProgressBar",

@@ -4,9 +4,11 @@ A pickle (and so a joblib file or cache) runs code of its author's choosing
 when it is loaded. The model files written by :func:`dump` hold data only:
 a `safetensors <https://huggingface.co/docs/safetensors>`_ file whose tensors
 are the network's weights and whose metadata holds, as JSON, the estimator's
-class name, its parameters and its fitted attributes. :func:`load` accepts
-only the classes listed in this module, and for each class only the fitted
-attributes it sets, of the kinds it sets; it rebuilds the network from the
+class name, its parameters and its fitted attributes. :func:`load` builds
+vaeaug's own estimators, or a class of your own that you name, never one the
+file names; for each class it accepts only the fitted attributes that the
+class declares (:attr:`TorchEstimator._fitted_attributes
+<vaeaug.estimators.TorchEstimator>`), of the kinds declared; it rebuilds the network from the
 parameters and fitted attributes and fills in the weights, which must have the
 network's names, shapes and dtypes. Neither a crafted file's values nor its
 sizes can make it allocate much more memory than the file takes.
@@ -30,10 +32,10 @@ True
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import json
 import math
-import numbers
 import os
 import secrets
 from pathlib import Path
@@ -45,15 +47,14 @@ from safetensors import SafetensorError, safe_open
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from ._torch_state import available_device
-from ._warnings import warn
-from .classifiers import MLPClassifier
-from .training import resolve_device
-from .vae import VAE
+from .engine._device import available_device, resolve_device
+from .estimators import VAE, TorchEstimator, TorchMLPClassifier
+from .utils._layout import DataLayout
+from .utils._warnings import warn
 
 #: Version of the file layout written by :func:`dump`; :func:`load` reads it
-#: and older ones.
-FORMAT_VERSION = 1
+#: and older ones. 2: the VAE's layout is one fitted attribute, ``layout_``.
+FORMAT_VERSION = 2
 
 _FORMAT = "vaeaug"
 
@@ -74,105 +75,18 @@ _JSON_SCALARS = (bool, int, float, str)
 #: from making :func:`load` allocate much memory.
 _MAX_ARRAY_BYTES, _ARRAY_BYTES_PER_CHARACTER = 2**20, 16
 
-#: The only classes a model file may name.
-_ESTIMATORS: dict[str, type] = {"VAE": VAE, "MLPClassifier": MLPClassifier}
-
-
-def _is_positive_int(value) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value > 0
-
-
-def _is_shape(value, n_features) -> bool:
-    return (
-        isinstance(value, tuple)
-        and all(_is_positive_int(size) for size in value)
-        and math.prod(value) == n_features
-    )
-
-
-def _is_vector(value, n_features, kinds: str) -> bool:
-    return (
-        isinstance(value, np.ndarray) and value.dtype.kind in kinds and value.shape == (n_features,)
-    )
-
-
-_FEATURE_FLOATS = (
-    "a float ndarray of shape (n_features_in_,)",
-    lambda value, n: _is_vector(value, n, "f"),
-)
-
-#: What each fitted attribute must be: words for messages, and a test of its
-#: value given ``n_features_in_``.
-_ATTRIBUTE_KINDS = {
-    "n_features_in_": ("a positive int", lambda value, n: _is_positive_int(value)),
-    "feature_names_in_": (
-        "an ndarray of n_features_in_ str",
-        lambda value, n: (
-            _is_vector(value, n, "OU") and all(isinstance(item, str) for item in value.tolist())
-        ),
-    ),
-    "input_shape_": (
-        "a tuple of positive ints whose product is n_features_in_",
-        _is_shape,
-    ),
-    "image_shape_": (
-        "None, or a tuple of 3 positive ints whose product is n_features_in_",
-        lambda value, n: value is None or (_is_shape(value, n) and len(value) == 3),
-    ),
-    "images_declared_": ("a bool", lambda value, n: isinstance(value, bool)),
-    "pixel_max_": (
-        "a positive float",
-        lambda value, n: isinstance(value, float) and 0 < value < math.inf,
-    ),
-    "mean_": _FEATURE_FLOATS,
-    "scale_": _FEATURE_FLOATS,
-    "classes_": (
-        "an ndarray of 2 or more classes",
-        lambda value, n: isinstance(value, np.ndarray) and value.ndim == 1 and len(value) >= 2,
-    ),
-    "history_": (
-        "a list of dicts of str to numbers",
-        lambda value, n: (
-            isinstance(value, list)
-            and all(
-                isinstance(record, dict)
-                and all(isinstance(key, str) for key in record)
-                and all(isinstance(item, numbers.Real) for item in record.values())
-                for record in value
-            )
-        ),
-    ),
-    "device_": ("a torch.device", lambda value, n: isinstance(value, torch.device)),
+#: vaeaug's estimators, which a model file may name; others must be named by the caller.
+_ESTIMATORS: dict[str, type[TorchEstimator]] = {
+    "VAE": VAE,
+    "TorchMLPClassifier": TorchMLPClassifier,
+    "MLPClassifier": TorchMLPClassifier,  # its name in version 1 files
 }
 
-#: The fitted attributes of each class, ``n_features_in_`` first as the
-#: others' tests depend on it.
-_FITTED_ATTRIBUTES = {
-    VAE: (
-        "n_features_in_",
-        "feature_names_in_",
-        "input_shape_",
-        "image_shape_",
-        "images_declared_",
-        "pixel_max_",
-        "mean_",
-        "scale_",
-        "history_",
-        "device_",
-    ),
-    MLPClassifier: (
-        "n_features_in_",
-        "feature_names_in_",
-        "classes_",
-        "mean_",
-        "scale_",
-        "history_",
-        "device_",
-    ),
-}
+#: Value types a model file may hold besides JSON's, numpy's, tuples and dicts.
+_DATACLASSES = {"DataLayout": DataLayout}
 
 
-def dump(estimator: VAE | MLPClassifier, path: str | os.PathLike) -> None:
+def dump(estimator: TorchEstimator, path: str | os.PathLike) -> None:
     """Save a fitted estimator to a model file that :func:`load` reads without running code.
 
     The file is written to a temporary file beside ``path`` and then renamed,
@@ -181,8 +95,11 @@ def dump(estimator: VAE | MLPClassifier, path: str | os.PathLike) -> None:
 
     Parameters
     ----------
-    estimator : VAE or MLPClassifier
-        A fitted :class:`~vaeaug.VAE` or :class:`~vaeaug.classifiers.MLPClassifier`.
+    estimator : TorchEstimator
+        A fitted :class:`~vaeaug.VAE`, :class:`~vaeaug.TorchMLPClassifier`,
+        or an estimator of your own derived from
+        :class:`~vaeaug.estimators.TorchEstimator` (load it with
+        ``load(path, estimator_class=YourClass)``).
     path : str or path-like
         The file to write, such as ``"vae.safetensors"``; it is replaced if it
         exists. Its folder must exist.
@@ -197,7 +114,7 @@ def dump(estimator: VAE | MLPClassifier, path: str | os.PathLike) -> None:
     Raises
     ------
     TypeError
-        If ``estimator`` is not one of the classes above, or a fitted
+        If ``estimator`` is not a :class:`~vaeaug.estimators.TorchEstimator`, or a fitted
         attribute holds a value that cannot be saved as JSON.
     ValueError
         If the fitted attributes are not those that :func:`load` accepts:
@@ -208,10 +125,10 @@ def dump(estimator: VAE | MLPClassifier, path: str | os.PathLike) -> None:
         If the folder of ``path`` does not exist.
     """
     name = type(estimator).__name__
-    if type(estimator) not in _ESTIMATORS.values():
+    if not isinstance(estimator, TorchEstimator):
         raise TypeError(
-            f"dump saves one of {sorted(_ESTIMATORS)} (vaeaug's torch estimators); "
-            f"got a {name}. Other estimators can be saved with skops.io."
+            f"dump saves vaeaug's torch estimators (VAE, TorchMLPClassifier and other "
+            f"TorchEstimator classes); got a {name}. Other estimators can be saved with skops.io."
         )
     check_is_fitted(
         estimator, "module_", msg=f"This {name} is not fitted yet; fit it before saving it."
@@ -236,8 +153,11 @@ def dump(estimator: VAE | MLPClassifier, path: str | os.PathLike) -> None:
 
 
 def load(
-    path: str | os.PathLike, *, device: str | torch.device | None = None
-) -> VAE | MLPClassifier:
+    path: str | os.PathLike,
+    *,
+    device: str | torch.device | None = None,
+    estimator_class: type[TorchEstimator] | None = None,
+) -> TorchEstimator:
     """Load an estimator saved by :func:`dump`, running no code from the file.
 
     Parameters
@@ -249,10 +169,15 @@ def load(
         or the CPU (with a warning) where this machine lacks that device.
         Otherwise any value of the estimators' ``device`` parameter, such as
         ``"cpu"``, ``"cuda:1"`` or ``"auto"`` (CUDA when available).
+    estimator_class : TorchEstimator subclass or None, default=None
+        The class to build, for a file of an estimator of your own (a
+        subclass of :class:`~vaeaug.VAE`, say); the file must name a class of
+        the same name. ``None``: vaeaug's own classes only. A file never
+        chooses the code that builds it.
 
     Returns
     -------
-    estimator : VAE or MLPClassifier
+    estimator : TorchEstimator
         The fitted estimator, with the saved parameters; parameters that
         were saved as ``None`` (see :func:`dump`) are ``None``.
 
@@ -278,7 +203,7 @@ def load(
     try:
         with safe_open(path, framework="pt") as file:
             metadata = file.metadata() or {}
-            cls = _check_header(path, metadata)
+            cls, version = _check_header(path, metadata, estimator_class)
             tensors = {key: file.get_tensor(key) for key in file.keys()}
     except SafetensorError as exc:
         raise ValueError(
@@ -292,7 +217,9 @@ def load(
     try:
         estimator = cls(**_mapping_from_json(metadata["params"]))
         estimator._validate_params()
-        attributes = _mapping_from_json(metadata["attributes"])
+        attributes = cls._upgrade_fitted_attributes(
+            _mapping_from_json(metadata["attributes"]), version
+        )
         _check_fitted_attributes(cls, attributes)
         for name, value in attributes.items():
             setattr(estimator, name, value)
@@ -313,8 +240,10 @@ def load(
     return estimator
 
 
-def _check_header(path: Path, metadata: dict[str, str]) -> type:
-    """Check the format, its version and the class of a model file's metadata."""
+def _check_header(
+    path: Path, metadata: dict[str, str], estimator_class: type[TorchEstimator] | None
+) -> tuple[type[TorchEstimator], int]:
+    """Check a model file's format and class; return the class to build and the format version."""
     if metadata.get("format") != _FORMAT:
         raise ValueError(
             f"Cannot load {path}: it is a safetensors file but not a vaeaug model file "
@@ -332,39 +261,52 @@ def _check_header(path: Path, metadata: dict[str, str]) -> type:
             f"and this vaeaug reads versions up to {FORMAT_VERSION}. Upgrade vaeaug to load it."
         )
     name = metadata.get("estimator")
-    if name not in _ESTIMATORS:
-        raise ValueError(
-            f"Cannot load {path}: it holds an estimator of class {name!r}, and vaeaug "
-            f"model files hold only {sorted(_ESTIMATORS)}."
+    if estimator_class is None:
+        if name not in _ESTIMATORS:
+            own = sorted({cls.__name__ for cls in _ESTIMATORS.values()})
+            raise ValueError(
+                f"Cannot load {path}: it holds an estimator of class {name!r}, and vaeaug "
+                f"builds only its own ({', '.join(own)}). For a class of your own, pass it: "
+                "load(path, estimator_class=YourClass)."
+            )
+        return _ESTIMATORS[name], int(version)
+    if not (isinstance(estimator_class, type) and issubclass(estimator_class, TorchEstimator)):
+        raise TypeError(
+            f"estimator_class must be a subclass of vaeaug.estimators.TorchEstimator; got "
+            f"{estimator_class!r}."
         )
-    return _ESTIMATORS[name]
+    if name != estimator_class.__name__:
+        raise ValueError(
+            f"Cannot load {path}: it holds an estimator of class {name!r}, not "
+            f"estimator_class={estimator_class.__name__}."
+        )
+    return estimator_class, int(version)
 
 
-def _check_fitted_attributes(cls: type, attributes: dict) -> None:
-    """Raise ValueError unless ``attributes`` are those a fitted ``cls`` holds, of their kinds.
+def _check_fitted_attributes(cls: type[TorchEstimator], attributes: dict) -> None:
+    """Raise ValueError unless ``attributes`` are those ``cls`` declares, of their kinds.
 
-    ``feature_names_in_`` is set only for data frames; a VAE holds
-    ``pixel_max_`` for images and ``mean_`` and ``scale_`` for tables.
+    See :attr:`TorchEstimator._fitted_attributes <vaeaug.estimators.TorchEstimator>`.
     """
-    names = _FITTED_ATTRIBUTES[cls]
+    declared = cls._fitted_attributes
     for name in attributes:
-        if name not in names:
+        if name not in declared:
             raise ValueError(
                 f"{name!r} is not the name of a fitted attribute of a {cls.__name__} "
-                f"(those are {', '.join(names)})"
+                f"(those are {', '.join(declared)})"
             )
-    optional = {"feature_names_in_"}
-    if cls is VAE:
-        images = attributes.get("image_shape_") is not None
-        optional |= {"mean_", "scale_"} if images else {"pixel_max_"}
-    missing = [name for name in names if name not in optional and name not in attributes]
+    missing = [
+        name
+        for name, attribute in declared.items()
+        if name not in attributes and attribute.is_required(attributes)
+    ]
     if missing:
         raise ValueError(f"it lacks the fitted attributes {', '.join(missing)}")
-    for name in names:
-        expected, test = _ATTRIBUTE_KINDS[name]
-        if name in attributes and not test(attributes[name], attributes["n_features_in_"]):
+    for name, attribute in declared.items():
+        if name in attributes and not attribute.is_valid(attributes[name], attributes):
             raise ValueError(
-                f"its fitted attribute {name} must be {expected}; {_describe(attributes[name])}"
+                f"its fitted attribute {name} must be {attribute.description}; "
+                f"{_describe(attributes[name])}"
             )
 
 
@@ -448,6 +390,11 @@ def _to_json(value):
         return {"type": "dict", "items": {key: _to_json(item) for key, item in value.items()}}
     if isinstance(value, torch.device):
         return {"type": "torch.device", "value": str(value)}
+    if type(value) in _DATACLASSES.values():
+        fields = {
+            field.name: _to_json(getattr(value, field.name)) for field in dataclasses.fields(value)
+        }
+        return {"type": type(value).__name__, "fields": fields}
     raise TypeError(f"a {type(value).__name__} cannot be saved as JSON")
 
 
@@ -485,7 +432,16 @@ class _Decoder:
             return _check_dtype(np.dtype(value["dtype"])).type(_scalar(value["data"]))
         if kind == "ndarray":
             return self._array(value)
+        if kind in _DATACLASSES:
+            return self._dataclass(_DATACLASSES[kind], value["fields"])
         raise ValueError(f"unknown value type {kind!r}")
+
+    def _dataclass(self, cls: type, fields):
+        """Build ``cls`` from exactly its fields, decoded."""
+        names = {field.name for field in dataclasses.fields(cls)}
+        if not (isinstance(fields, dict) and set(fields) == names):
+            raise ValueError(f"a {cls.__name__} has the fields {sorted(names)}, not {fields!r:.80}")
+        return cls(**{name: self(item) for name, item in fields.items()})
 
     def _array(self, value) -> np.ndarray:
         """Check the dtype, shape and size of an encoded array before building it."""

@@ -11,20 +11,18 @@ from collections.abc import Callable
 import numpy as np
 from imblearn.over_sampling import ADASYN, SMOTE, BorderlineSMOTE, RandomOverSampler
 from sklearn.neighbors import KNeighborsClassifier
-from sklearn.neural_network import MLPClassifier as SklearnMLPClassifier
+from sklearn.neural_network import MLPClassifier
 from sklearn.svm import SVC
 
-from ..augmenters import FeatureSpaceAugmenter
-from ..classifiers import MLPClassifier
-from ..jitter import AffineJitterAugmenter
+from vaeaug import AffineJitterAugmenter, FeatureSpaceAugmenter, TorchMLPClassifier
 
 #: ``name -> factory(seed)``: ``svm``, ``knn``, ``mlp`` (the paper's) and a
 #: wider scikit-learn MLP.
 CLASSIFIERS: dict[str, Callable] = {
     "svm": lambda seed: SVC(),
     "knn": lambda seed: KNeighborsClassifier(),
-    "mlp": lambda seed: MLPClassifier(random_state=seed),
-    "sklearn-mlp": lambda seed: SklearnMLPClassifier(
+    "mlp": lambda seed: TorchMLPClassifier(random_state=seed),
+    "sklearn-mlp": lambda seed: MLPClassifier(
         hidden_layer_sizes=(512, 512), early_stopping=True, random_state=seed
     ),
 }

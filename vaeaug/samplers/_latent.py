@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 from numbers import Integral, Real
+from typing import NamedTuple
 
 import numpy as np
-from imblearn.utils import check_neighbors_object
+from imblearn.utils import Substitution, check_neighbors_object
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.frozen import FrozenEstimator
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import ATTRIBUTES_DOC, BaseAugmenter
-from ._cache import fit_with_memory
-from ._docstrings import AMOUNT_PARAMETERS, GENERATION_PARAMETERS, substitute
-from ._input import INFERENCE_BATCH_SIZE, row_batches
-from ._warnings import warn
-from .generators import (
+from ..engine.image import affine_jitter, draw_jitter, refuse_table_jitter, resolve_jitter
+from ..estimators import VAE, fit_with_memory
+from ..utils._docstrings import AMOUNT_PARAMETERS, GENERATION_PARAMETERS
+from ..utils._validation import INFERENCE_BATCH_SIZE, IntegerInterval, row_batches
+from ..utils._warnings import warn
+from ._base import ATTRIBUTES_DOC, BaseAugmenter, Samples
+from .latent_moves import (
     add_noise,
     extrapolate,
     find_neighbors,
@@ -25,16 +27,27 @@ from .generators import (
     interpolate,
     pair_with_neighbors,
 )
-from .jitter import affine_jitter, draw_jitter, resolve_jitter
-from .vae import VAE
 
 _NEIGHBOR_METHODS = {"interpolation": interpolate, "extrapolation": extrapolate}
+
+
+class LatentMoves(NamedTuple):
+    """The encoded rows and the new latent vectors made from them."""
+
+    #: Latent vectors of the rows of ``X`` (zero for rows that take no part).
+    Z: np.ndarray
+    #: For each new vector, the row it was made from.
+    base: np.ndarray
+    #: For each new vector, the row it was paired with, or -1.
+    partner: np.ndarray
+    #: The new latent vectors, in the order of ``base``.
+    Z_new: np.ndarray
 
 
 class BaseLatentAugmenter(BaseAugmenter):
     """Base class: generation in a latent space; subclasses map samples to latents.
 
-    Subclasses implement ``_fit_encoder(X, y, sample_shape, rng, *, given)``,
+    Subclasses implement ``_fit_encoder(samples, random_state)``,
     ``_encode(X)`` (samples to latent vectors) and ``_decode(Z)`` (latent
     vectors to an iterable of chunks of samples, see :class:`BaseAugmenter`).
     Warning: this class should not be used directly.
@@ -44,26 +57,26 @@ class BaseLatentAugmenter(BaseAugmenter):
         **BaseAugmenter._parameter_constraints,
         "method": [StrOptions({"interpolation", "extrapolation", "noise"}), callable],
         "alpha": [Interval(Real, 0, None, closed="left")],
-        "k_neighbors": [Interval(Integral, 1, None, closed="left"), HasMethods(["kneighbors"])],
+        "k_neighbors": [IntegerInterval(1, None, closed="left"), HasMethods(["kneighbors"])],
         "neighbor_search": [StrOptions({"class", "all", "unlabelled"})],
     }
 
-    def _fit_generator(self, X, y, sample_shape, random_state, *, given):
+    def _fit_generator(self, samples: Samples, random_state: np.random.RandomState) -> None:
         if isinstance(self.k_neighbors, Integral):
             self.nn_k_ = check_neighbors_object(
                 "k_neighbors", self.k_neighbors, additional_neighbor=1
             )
         else:
             self.nn_k_ = self.k_neighbors
-        self._fit_encoder(X, y, sample_shape, random_state, given=given)
+        self._fit_encoder(samples, random_state)
 
     def _make_samples(self, X, y, counts, random_state):
         """Encode, make new latent vectors with ``method``, decode."""
-        _, base, partner, Z_new = self._move_in_latent_space(X, y, counts, random_state)
-        return base, partner, self._decode(Z_new)
+        moves = self._move_in_latent_space(X, y, counts, random_state)
+        return moves.base, moves.partner, self._decode(moves.Z_new)
 
-    def _move_in_latent_space(self, X, y, counts, random_state):
-        """Return ``(Z, base, partner, Z_new)``: the encoded rows and the new vectors.
+    def _move_in_latent_space(self, X, y, counts, random_state) -> LatentMoves:
+        """Encode the rows that take part and make the new latent vectors.
 
         Only the rows that take part are encoded: the labelled ones, and the
         unlabelled ones too when they are the partners (``neighbor_search=
@@ -95,7 +108,7 @@ class BaseLatentAugmenter(BaseAugmenter):
             Z_new = add_noise(
                 Z[base], scale=Z[labelled].std(axis=0), alpha=self.alpha, random_state=random_state
             )
-            return Z, base, partner, Z_new
+            return LatentMoves(Z, base, partner, Z_new)
         neighbors = self._neighbors(Z, y, labelled, partners)
         lonely = (neighbors < 0).all(axis=1) & (counts > 0)
         if lonely.any():
@@ -116,7 +129,7 @@ class BaseLatentAugmenter(BaseAugmenter):
                 )
         else:
             Z_new = _NEIGHBOR_METHODS[self.method](Z[base], Z[partner], alpha=self.alpha)
-        return Z, base, partner, Z_new
+        return LatentMoves(Z, base, partner, Z_new)
 
     def _neighbors(self, Z, y, labelled, partners) -> np.ndarray:
         """Nearest partners of each labelled row, as row indices of ``Z`` (``-1``: none)."""
@@ -134,7 +147,7 @@ class BaseLatentAugmenter(BaseAugmenter):
         return neighbors
 
 
-@substitute(
+@Substitution(
     generation_parameters=GENERATION_PARAMETERS,
     amount_parameters=AMOUNT_PARAMETERS,
     attributes=ATTRIBUTES_DOC,
@@ -191,7 +204,7 @@ class FeatureSpaceAugmenter(BaseLatentAugmenter):
         self.unlabelled_label = unlabelled_label
         self.random_state = random_state
 
-    def _fit_encoder(self, X, y, sample_shape, rng, *, given):
+    def _fit_encoder(self, samples: Samples, random_state: np.random.RandomState) -> None:
         pass
 
     def _encode(self, X):
@@ -202,7 +215,7 @@ class FeatureSpaceAugmenter(BaseLatentAugmenter):
         return [Z]
 
 
-@substitute(
+@Substitution(
     generation_parameters=GENERATION_PARAMETERS,
     amount_parameters=AMOUNT_PARAMETERS,
     attributes=ATTRIBUTES_DOC,
@@ -345,11 +358,12 @@ class VAEAugmenter(BaseLatentAugmenter):
         self.memory = memory
         self.random_state = random_state
 
-    def _fit_encoder(self, X, y, sample_shape, rng, *, given):
+    def _fit_encoder(self, samples: Samples, random_state: np.random.RandomState) -> None:
         # Drawn whether or not it is used, so that the generation's random
         # stream does not depend on where the VAE comes from.
-        vae_seed = rng.randint(np.iinfo(np.int32).max)
-        X_vae = X if sample_shape is None else X.reshape(len(X), *sample_shape)
+        vae_seed = random_state.randint(np.iinfo(np.int32).max)
+        X = samples.X
+        X_vae = X if samples.sample_shape is None else X.reshape(len(X), *samples.sample_shape)
         if isinstance(self.vae, FrozenEstimator):
             self.vae_ = _frozen_vae(self.vae, X_vae)
         else:
@@ -358,72 +372,74 @@ class VAEAugmenter(BaseLatentAugmenter):
             vae = clone(template)
             if vae.random_state is None:
                 vae.set_params(random_state=vae_seed)
-            if hasattr(given, "columns") and vae.get_params()["architecture"] == "auto":
-                # The VAE sees X as an array; a data frame is a table, as VAE.fit decides.
+            if samples.tabular and vae.architecture == "auto":
+                # The VAE sees the rows as an array; a data frame is a table.
                 vae.set_params(architecture="dense")
-            if _is_positive(self.max_rotation) or _is_positive(self.max_shift):
+            if vae.architecture == "dense":
                 # Refuse jitter of a table before spending time on training.
-                resolve_jitter(
-                    self.max_rotation,
-                    self.max_shift,
-                    vae._image_shape_of(X_vae, X.shape[1], sample_shape),
-                )
+                refuse_table_jitter(self.max_rotation, self.max_shift)
             self.vae_ = fit_with_memory(vae, X_vae, self.memory)
         self.max_rotation_, self.max_shift_ = resolve_jitter(
-            self.max_rotation,
-            self.max_shift,
-            self.vae_.image_shape_,
-            declared=self.vae_.images_declared_,
+            self.max_rotation, self.max_shift, self.vae_.layout_
         )
 
     def _make_samples(self, X, y, counts, random_state):
-        Z, base, partner, Z_new = self._move_in_latent_space(X, y, counts, random_state)
+        moves = self._move_in_latent_space(X, y, counts, random_state)
         jitter = None
         if self.max_rotation_ or self.max_shift_:
-            jitter = draw_jitter(len(base), self.max_rotation_, self.max_shift_, random_state)
-        return base, partner, self._finish(self._decode(Z_new), X, Z, base, partner, jitter)
+            jitter = draw_jitter(len(moves.base), self.max_rotation_, self.max_shift_, random_state)
+        chunks = self._decode(moves.Z_new)
+        if self.decoding == "residual" and len(moves.base):
+            chunks = self._with_detail(chunks, X, moves)
+        if jitter is not None:
+            chunks = self._jittered(chunks, *jitter)
+        return moves.base, moves.partner, chunks
 
     def _detail_weight(self) -> float:
         """How far a new sample's residual detail moves towards its partner's."""
         return {"interpolation": self.alpha, "extrapolation": -self.alpha}.get(self.method, 0.0)
 
-    def _finish(self, decoded, X, Z, base, partner, jitter):
-        """Turn chunks of decoded samples into synthetic samples (``decoding``, jitter)."""
-        if self.decoding == "residual" and len(base):
-            # What the VAE cannot reconstruct of each row that is a base or a partner,
-            # computed once for each such row.
-            weight = self._detail_weight()
-            moved = np.concatenate([base, partner]) if weight else base
-            rows_used, position = np.unique(moved, return_inverse=True)
-            details = X[rows_used] - self.vae_.inverse_transform(Z[rows_used]).reshape(
-                len(rows_used), -1
-            )
-            base_position, partner_position = position[: len(base)], position[len(base) :]
-        start = 0
-        for chunk in decoded:
-            rows = slice(start, start + len(chunk))
-            start = rows.stop
-            if self.decoding == "residual":
-                detail = details[base_position[rows]]
-                if weight:
-                    detail = detail + weight * (details[partner_position[rows]] - detail)
-                chunk = chunk.reshape(len(chunk), -1) + detail
-                if self.vae_.image_shape_ is not None:
-                    np.clip(chunk, 0, self.vae_.pixel_max_, out=chunk)
-            if jitter is not None:
-                angles, shifts = jitter
-                chunk = affine_jitter(
-                    chunk.reshape(len(chunk), *self.vae_.image_shape_), angles[rows], shifts[rows]
-                )
+    def _with_detail(self, chunks, X, moves: LatentMoves):
+        """Add to each decoded chunk the detail the VAE cannot reconstruct (``decoding``)."""
+        # What the VAE cannot reconstruct of each row that is a base or a partner,
+        # computed once for each such row.
+        weight = self._detail_weight()
+        n_new = len(moves.base)
+        moved = np.concatenate([moves.base, moves.partner]) if weight else moves.base
+        rows_used, position = np.unique(moved, return_inverse=True)
+        reconstructed = self.vae_.inverse_transform(moves.Z[rows_used])
+        details = X[rows_used] - reconstructed.reshape(len(rows_used), -1)
+        pixel_max = self.vae_.layout_.pixel_max
+        for rows, chunk in _with_rows(chunks):
+            detail = details[position[:n_new][rows]]
+            if weight:
+                detail = detail + weight * (details[position[n_new:][rows]] - detail)
+            chunk = chunk.reshape(len(chunk), -1) + detail
+            if pixel_max is not None:
+                np.clip(chunk, 0, pixel_max, out=chunk)
             yield chunk
 
+    def _jittered(self, chunks, angles: np.ndarray, shifts: np.ndarray):
+        """Rotate and shift each decoded image by its drawn angle and shift."""
+        image_shape = self.vae_.layout_.image_shape
+        for rows, chunk in _with_rows(chunks):
+            yield affine_jitter(chunk.reshape(len(chunk), *image_shape), angles[rows], shifts[rows])
+
     def _encode(self, X):
-        return self.vae_.transform(X.reshape(len(X), *self.vae_.input_shape_))
+        return self.vae_.transform(X.reshape(len(X), *self.vae_.layout_.sample_shape))
 
     def _decode(self, Z):
         # Chunk by chunk, so that only the output holds all decoded samples.
         for rows in row_batches(len(Z), INFERENCE_BATCH_SIZE):
             yield self.vae_.inverse_transform(Z[rows])
+
+
+def _with_rows(chunks):
+    """Pair each chunk with the slice of rows it holds in the concatenation of ``chunks``."""
+    start = 0
+    for chunk in chunks:
+        yield slice(start, start + len(chunk)), chunk
+        start += len(chunk)
 
 
 def _frozen_vae(frozen: FrozenEstimator, X) -> VAE:
@@ -449,10 +465,6 @@ def _frozen_vae(frozen: FrozenEstimator, X) -> VAE:
             f"{vae.n_features_in_}."
         )
     return vae
-
-
-def _is_positive(bound: float | str) -> bool:
-    return bound != "auto" and bound > 0
 
 
 def _warn_if_fitted(vae: VAE) -> None:

@@ -1,4 +1,4 @@
-"""Training callbacks: hooks called by :func:`vaeaug.training.train_module`.
+"""Training callbacks: hooks called by :func:`vaeaug.engine.training.train_module`.
 
 A callback sees the network and the history (a list with one dict per epoch)
 and can stop training by returning ``True`` from :meth:`Callback.on_epoch_end`.
@@ -86,12 +86,21 @@ class EarlyStopping(Callback):
 
 
 class ProgressBar(Callback):
-    """Show a tqdm progress bar over epochs with the latest losses."""
+    """Show a tqdm progress bar over epochs with the latest losses.
+
+    Parameters
+    ----------
+    description : str, default="training"
+        The bar's label; the estimators name the model that trains.
+    """
+
+    def __init__(self, description: str = "training"):
+        self.description = description
 
     def on_train_begin(self, module: nn.Module) -> None:
         from tqdm.auto import tqdm
 
-        self._bar = tqdm(desc="VAE training", unit="epoch")
+        self._bar = tqdm(desc=self.description, unit="epoch")
 
     def on_epoch_end(self, module: nn.Module, history: list[dict]) -> None:
         record = history[-1]

@@ -167,7 +167,8 @@ def _save_figures(protocol, data, vae, methods, out: Path, seed: int) -> list[Pa
     matplotlib.use("Agg")
     from sklearn.frozen import FrozenEstimator
 
-    from .augmenters import VAEAugmenter
+    from vaeaug import VAEAugmenter
+
     from .plotting import plot_generated, plot_interpolations, plot_reconstructions
 
     labels = np.unique(data.y_val)

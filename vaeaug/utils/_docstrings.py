@@ -1,31 +1,14 @@
-"""Docstring fragments shared by estimators that expose the same parameters."""
+"""Docstring fragments shared by samplers that expose the same parameters.
+
+Filled in with imbalanced-learn's :class:`~imblearn.utils.Substitution`.
+"""
 
 from __future__ import annotations
-
-from collections.abc import Callable
-from typing import TypeVar
-
-T = TypeVar("T")
-
-
-def substitute(**fragments: str) -> Callable[[T], T]:
-    """Class decorator filling ``{name}`` placeholders of the docstring.
-
-    Does nothing when docstrings are stripped (``python -OO``).
-    """
-
-    def decorate(obj: T) -> T:
-        if obj.__doc__ is not None:
-            obj.__doc__ = obj.__doc__.format(**fragments)
-        return obj
-
-    return decorate
-
 
 GENERATION_PARAMETERS = """method : {"interpolation", "extrapolation", "noise"} or callable, \
 default="interpolation"
         How new latent vectors are made from each encoded sample ``z`` (see
-        :mod:`vaeaug.generators`): towards a neighbour ``z + alpha (z_n - z)``,
+        :mod:`vaeaug.samplers.latent_moves`): towards a neighbour ``z + alpha (z_n - z)``,
         away from it ``z + alpha (z - z_n)``, or ``z + alpha * e`` with
         Gaussian ``e`` scaled by the per-dimension standard deviation of the
         encoded set. A callable ``method(z, z_neighbor, random_state)`` gets

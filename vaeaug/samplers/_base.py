@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 from numbers import Integral
+from typing import NamedTuple
 
 import numpy as np
 from imblearn.over_sampling.base import BaseOverSampler
@@ -12,14 +13,28 @@ from imblearn.utils._validation import ArraysTransformer
 from sklearn.base import _fit_context
 from sklearn.preprocessing import label_binarize
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval
 from sklearn.utils.multiclass import check_classification_targets
 
-from ._atomic import fit_atomically
-from ._input import flatten_samples
-from ._threads import worker_threads
-from ._warnings import warn
-from .generators import spread_counts
+from ..engine._threads import worker_threads
+from ..utils._transactional import fit_atomically
+from ..utils._validation import IntegerInterval, flatten_samples
+from ..utils._warnings import warn
+from .latent_moves import spread_counts
+
+
+class Samples(NamedTuple):
+    """The input of a fit, validated once by :meth:`BaseAugmenter._fit`."""
+
+    #: The samples as rows, of shape (n_samples, n_features).
+    X: np.ndarray
+    #: The labels, unlabelled rows included.
+    y: np.ndarray
+    #: The shape of one sample when ``X`` was given as (n, H, W) or (n, C, H, W).
+    sample_shape: tuple[int, ...] | None
+    #: Whether ``X`` was a data frame (a table, whatever its width).
+    tabular: bool
+    #: Whether ``y`` was a binarized (one-hot) target, given back in that form.
+    binarize_y: bool
 
 
 class BaseAugmenter(BaseOverSampler):
@@ -30,10 +45,9 @@ class BaseAugmenter(BaseOverSampler):
     ``sampling_strategy``), and lays out the output in the type, dtype and
     sample shape of ``X``. Subclasses implement two hooks:
 
-    - ``_fit_generator(X, y, sample_shape, random_state, *, given)``: learn
-      what the generation needs (called by ``fit`` and ``fit_resample``) from
-      the validated 2-D ``X`` and ``y``, unlabelled rows included; ``given``
-      is ``X`` as the user passed it (a data frame, say);
+    - ``_fit_generator(samples, random_state)``: learn what the generation
+      needs (called by ``fit`` and ``fit_resample``) from the validated
+      :class:`Samples`, unlabelled rows included;
     - ``_make_samples(X, y, counts, random_state)``: return ``base`` (the
       original each new row comes from), ``partner`` (the neighbour it was
       paired with, or -1) and ``chunks``, an iterable of 2-D arrays whose
@@ -47,7 +61,7 @@ class BaseAugmenter(BaseOverSampler):
     """
 
     _parameter_constraints: dict = {
-        "n_per_sample": [Interval(Integral, 1, None, closed="left")],
+        "n_per_sample": [IntegerInterval(1, None, closed="left")],
         "sampling_strategy": [None, *BaseOverSampler._parameter_constraints["sampling_strategy"]],
         "unlabelled_label": [None, Integral, str],
         "random_state": ["random_state"],
@@ -108,22 +122,19 @@ class BaseAugmenter(BaseOverSampler):
         self._check_no_params("fit_resample", params)
         arrays_transformer = ArraysTransformer(X, y)
         # The fitted attributes change together, once resampling has succeeded.
-        X_res, y_res, y_checked, binarize_y, sample_shape = fit_atomically(
-            self, lambda twin: twin._fit_and_resample(X, y)
-        )
+        samples, (X_res, y_res) = fit_atomically(self, lambda twin: twin._fit_and_resample(X, y))
         n_kept = int(np.count_nonzero(~self.synthetic_mask_))
         _round_integer_columns(X_res[n_kept:], getattr(X, "dtypes", None))
-        if sample_shape is not None:
-            X_res = X_res.reshape(len(X_res), *sample_shape)
-        if binarize_y:
-            y_res = label_binarize(y_res, classes=np.unique(y_checked))
+        if samples.sample_shape is not None:
+            X_res = X_res.reshape(len(X_res), *samples.sample_shape)
+        if samples.binarize_y:
+            y_res = label_binarize(y_res, classes=np.unique(samples.y))
         return arrays_transformer.transform(X_res, y_res)
 
-    def _fit_and_resample(self, X, y):
+    def _fit_and_resample(self, X, y) -> tuple[Samples, tuple[np.ndarray, np.ndarray]]:
         with worker_threads():  # generation too runs on this process's share of the cores
-            X_2d, y_checked, binarize_y, sample_shape, rng = self._fit(X, y)
-            X_res, y_res = self._fit_resample(X_2d, y_checked, random_state=rng)
-        return X_res, y_res, y_checked, binarize_y, sample_shape
+            samples, rng = self._fit(X, y)
+            return samples, self._fit_resample(samples.X, samples.y, random_state=rng)
 
     def _check_no_params(self, method: str, params: dict) -> None:
         if params:
@@ -132,7 +143,8 @@ class BaseAugmenter(BaseOverSampler):
                 f"{sorted(params)}."
             )
 
-    def _fit(self, X, y):
+    def _fit(self, X, y) -> tuple[Samples, np.random.RandomState]:
+        """Validate ``X`` and ``y``, decide the amounts, fit the generator."""
         if y is None:
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y is None."
@@ -140,6 +152,7 @@ class BaseAugmenter(BaseOverSampler):
         check_classification_targets(y)
         X_2d, sample_shape = flatten_samples(X)
         X_2d, y, binarize_y = self._check_X_y(X_2d, y, accept_sparse=False)
+        samples = Samples(X_2d, y, sample_shape, hasattr(X, "columns"), binarize_y)
         y_labelled = y[self._labelled(y)]
         if len(y_labelled) == 0:
             raise ValueError(
@@ -165,8 +178,8 @@ class BaseAugmenter(BaseOverSampler):
                 ) from error
             self.sampling_strategy_ = dict(strategy)
         rng = check_random_state(self.random_state)
-        self._fit_generator(X_2d, y, sample_shape, rng, given=X)
-        return X_2d, y, binarize_y, sample_shape, rng
+        self._fit_generator(samples, rng)
+        return samples, rng
 
     def _labelled(self, y: np.ndarray) -> np.ndarray:
         """Mask of the labelled rows: those whose label is not ``unlabelled_label``."""
@@ -209,7 +222,7 @@ class BaseAugmenter(BaseOverSampler):
         self.synthetic_mask_ = np.arange(len(self.sample_indices_)) >= n_kept
         return X_res, y[self.sample_indices_]
 
-    def _fit_generator(self, X, y, sample_shape, random_state, *, given):
+    def _fit_generator(self, samples: Samples, random_state: np.random.RandomState) -> None:
         pass
 
     def __sklearn_tags__(self):

@@ -1,34 +1,10 @@
-"""Pickling of estimators that hold a fitted torch module."""
+"""Devices: the ``device`` parameter resolved, and a fitted model's device where it is missing."""
 
 from __future__ import annotations
 
-import copy
-
 import torch
 
-from ._warnings import warn
-
-
-class TorchStateMixin:
-    """Pickle ``module_`` on the CPU; unpickle it on the CPU where its device is missing.
-
-    The estimator must set ``module_`` and ``device_`` in ``fit``. The live
-    estimator is left as it is: a model fitted on a GPU stays there.
-    """
-
-    def __getstate__(self):
-        # From Python 3.11 the base class returns the instance's own __dict__:
-        # replacing an entry in it would move the live estimator's module.
-        state = dict(super().__getstate__())
-        if "module_" in state and self.device_.type != "cpu":
-            state["module_"] = copy.deepcopy(self.module_).cpu()
-        return state
-
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        if "module_" in state:
-            self.device_ = available_device(self.device_, f"This {type(self).__name__}")
-            self.module_.to(self.device_)
+from ..utils._warnings import warn
 
 
 def available_device(device: torch.device, what: str) -> torch.device:
@@ -64,3 +40,21 @@ def available_device(device: torch.device, what: str) -> torch.device:
         f"({reason}); it is loaded on the CPU."
     )
     return torch.device("cpu")
+
+
+def resolve_device(device: str | torch.device) -> torch.device:
+    """Turn the ``device`` parameter into a :class:`torch.device`.
+
+    ``"auto"`` is ``"cuda"``, the current CUDA device (the first the process
+    sees, so a worker's own GPU under ``CUDA_VISIBLE_DEVICES``), when CUDA is
+    available, else ``"cpu"``.
+    """
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        resolved = torch.device(device)
+    except RuntimeError as exc:
+        raise ValueError(f"device={device!r} is not a torch device: {exc}") from None
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device={device!r} was requested but CUDA is not available.")
+    return resolved

@@ -1,14 +1,14 @@
 """The paper's experiments, one room each.
 
-- :mod:`~vaeaug.experiments.protocols`: datasets, their splits and VAE settings
+- :mod:`~vaeaug.paper.experiments.protocols`: datasets, their splits and VAE settings
   (:data:`PROTOCOLS`); add a protocol there.
-- :mod:`~vaeaug.experiments.paper`: the paper's generation recipe and its
+- :mod:`~vaeaug.paper.experiments.paper`: the paper's generation recipe and its
   published tables.
-- :mod:`~vaeaug.experiments.competitors`: the classifiers that score a
+- :mod:`~vaeaug.paper.experiments.competitors`: the classifiers that score a
   training set and the augmenters vaeaug is compared with; add one there.
-- :mod:`~vaeaug.experiments.runner`: :func:`run_protocol`, every cell of a
+- :mod:`~vaeaug.paper.experiments.runner`: :func:`run_protocol`, every cell of a
   protocol.
-- :mod:`~vaeaug.experiments.report`: tables and CSV files of the results.
+- :mod:`~vaeaug.paper.experiments.report`: tables and CSV files of the results.
 """
 
 from .competitors import CLASSIFIERS, COMPETITORS, make_classifier, make_competitor

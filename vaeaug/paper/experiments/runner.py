@@ -17,9 +17,9 @@ import numpy as np
 from sklearn.frozen import FrozenEstimator
 from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score
 
-from .._cache import fit_with_memory
-from ..augmenters import VAEAugmenter
-from ..vae import VAE
+from vaeaug import VAE, VAEAugmenter
+from vaeaug.estimators import fit_with_memory
+
 from .competitors import make_classifier, make_competitor
 from .paper import METHODS, PAPER_RECIPE
 from .protocols import ExperimentData, Protocol
@@ -97,10 +97,10 @@ def run_protocol(
         Latent sizes; ``None`` uses the protocol's.
     methods, classifiers, competitors : iterable of str
         Cells to run; empty iterables skip them. ``methods`` use the paper's
-        generation (:data:`~vaeaug.experiments.PAPER_RECIPE`); ``classifiers``
+        generation (:data:`~vaeaug.paper.experiments.PAPER_RECIPE`); ``classifiers``
         and ``competitors`` are names of
-        :data:`~vaeaug.experiments.CLASSIFIERS` and
-        :data:`~vaeaug.experiments.COMPETITORS` (``None``: the protocol's).
+        :data:`~vaeaug.paper.experiments.CLASSIFIERS` and
+        :data:`~vaeaug.paper.experiments.COMPETITORS` (``None``: the protocol's).
     recipes : iterable of dict
         More :class:`~vaeaug.VAEAugmenter` cells, each given by the parameters
         it sets over the estimator's defaults (``{}`` is the default recipe;
@@ -111,7 +111,7 @@ def run_protocol(
     evaluate_on : {"test", "validation"}
         Score on the test set, or on the validation set to choose settings.
     data_home : str, default=None
-        Where the datasets are, see :func:`vaeaug.datasets.get_data_home`.
+        Where the datasets are, see :func:`vaeaug.paper.datasets.get_data_home`.
     vae_params : dict, default=None
         :class:`~vaeaug.VAE` parameters (among :data:`RUN_VAE_PARAMETERS`),
         over the protocol's own ``vae_params``.

@@ -1,17 +1,12 @@
-"""Classic affine jitter of images (small random rotations and shifts), as a sampler."""
+"""Image kernels: small random rotations and shifts (affine jitter) of image batches."""
 
 from __future__ import annotations
 
-from numbers import Real
-
 import numpy as np
 import torch
-from sklearn.utils._param_validation import Interval
 from torch.nn import functional as F
 
-from ._base import ATTRIBUTES_DOC, BaseAugmenter
-from ._docstrings import AMOUNT_PARAMETERS, substitute
-from ._input import resolve_image_shape, row_batches
+from ..utils._layout import DataLayout
 
 #: Images transformed at once (bounds memory).
 BATCH_SIZE = 4096
@@ -95,31 +90,25 @@ def jitter_tensor(images: torch.Tensor, angles: torch.Tensor, shifts: torch.Tens
 def resolve_jitter(
     max_rotation: float | str,
     max_shift: float | str,
-    image_shape: tuple[int, ...] | None,
+    layout: DataLayout,
     names: tuple[str, str] = ("max_rotation", "max_shift"),
-    *,
-    declared: bool = True,
 ) -> tuple[float, float]:
-    """Jitter bounds with ``"auto"`` resolved for samples of ``image_shape``.
+    """Jitter bounds with ``"auto"`` resolved for samples laid out as ``layout``.
 
     ``"auto"`` is :data:`MAX_ROTATION` degrees and :data:`MAX_SHIFT` pixels
     for images of at least 28 pixels a side, the same fraction of the side
-    for smaller ones, and no jitter for tables (``image_shape`` ``None``) or
-    for images whose shape was inferred from the width of a table
-    (``declared=False``): a table of counts must never be rotated by default.
+    for smaller ones, and no jitter for tables or for images whose shape was
+    inferred from the width of a table (``layout.declared`` false): a table
+    of counts must never be rotated by default.
 
     Parameters
     ----------
     max_rotation, max_shift : float or "auto"
         The bounds as the user gave them.
-    image_shape : tuple of int or None
-        ``(C, H, W)`` of the images, or ``None`` for a table.
+    layout : DataLayout
+        The layout of the samples, see :func:`vaeaug.utils.decide_layout`.
     names : tuple of str, default=("max_rotation", "max_shift")
         The parameters' names, for the error message.
-    declared : bool, default=True
-        Whether the user said the samples are images (an image array,
-        ``image_shape`` or ``architecture="conv"``), rather than vaeaug
-        inferring it from the width of a 2-D ``X``.
 
     Returns
     -------
@@ -132,26 +121,35 @@ def resolve_jitter(
         When a bound is explicitly positive for a table; ``names`` are the
         parameters named in the message.
     """
-    bounds = dict(zip(names, (max_rotation, max_shift), strict=True))
-    if image_shape is None:
-        explicit = {name: value for name, value in bounds.items() if value != "auto" and value > 0}
-        if explicit:
-            raise ValueError(
-                f"{' and '.join(f'{k}={v}' for k, v in explicit.items())} jitter images, but "
-                "the VAE treats X as a table (architecture='dense'); leave them at 'auto' "
-                "or set them to 0."
-            )
+    if layout.image_shape is None:
+        refuse_table_jitter(max_rotation, max_shift, names)
         return 0.0, 0.0
     # The shift was measured on 28x28 and 70x70 images; smaller ones get the
     # same fraction of their side as 28x28 ones.
-    auto = (MAX_ROTATION, MAX_SHIFT * min(1.0, min(image_shape[-2:]) / 28))
-    if not declared:
+    auto = (MAX_ROTATION, MAX_SHIFT * min(1.0, min(layout.image_shape[-2:]) / 28))
+    if not layout.declared:
         auto = (0.0, 0.0)
     rotation, shift = (
         default if value == "auto" else float(value)
         for value, default in zip((max_rotation, max_shift), auto, strict=True)
     )
     return rotation, shift
+
+
+def refuse_table_jitter(
+    max_rotation: float | str,
+    max_shift: float | str,
+    names: tuple[str, str] = ("max_rotation", "max_shift"),
+) -> None:
+    """Raise ValueError when a jitter bound is explicitly positive for samples that are a table."""
+    bounds = dict(zip(names, (max_rotation, max_shift), strict=True))
+    explicit = {name: value for name, value in bounds.items() if value != "auto" and value > 0}
+    if explicit:
+        raise ValueError(
+            f"{' and '.join(f'{k}={v}' for k, v in explicit.items())} jitter images, but "
+            "the VAE treats X as a table (architecture='dense'); leave them at 'auto' "
+            "or set them to 0."
+        )
 
 
 def random_jitter(
@@ -204,77 +202,3 @@ def draw_jitter(
     angles = random_state.uniform(-max_rotation, max_rotation, n)
     shifts = random_state.uniform(-max_shift, max_shift, (n, 2))
     return angles, shifts
-
-
-@substitute(amount_parameters=AMOUNT_PARAMETERS, attributes=ATTRIBUTES_DOC)
-class AffineJitterAugmenter(BaseAugmenter):
-    """Augment images with small random rotations and shifts.
-
-    Each new image is an original rotated by an angle drawn uniformly from
-    ``[-max_rotation, max_rotation]`` degrees and shifted by offsets drawn
-    uniformly from ``[-max_shift, max_shift]`` pixels along each axis
-    (bilinear interpolation, background 0). It is the classic baseline that a
-    generative augmenter has to beat.
-
-    Parameters
-    ----------
-    max_rotation : float, default=10.0
-        Largest rotation in degrees.
-
-    max_shift : float, default=2.0
-        Largest shift in pixels along each axis.
-
-    image_shape : tuple of int, default=None
-        ``(height, width)`` or ``(channels, height, width)`` of the images
-        when ``X`` holds flattened rows that are not square single-channel
-        images.
-
-    {amount_parameters}
-
-    random_state : int, RandomState instance or None, default=None
-        Seeds the angles, the shifts and the sharing of new samples.
-
-    Attributes
-    ----------
-    image_shape_ : tuple of int
-        ``(channels, height, width)`` of the images.
-    {attributes}
-    """
-
-    _parameter_constraints: dict = {
-        **BaseAugmenter._parameter_constraints,
-        "max_rotation": [Interval(Real, 0, 180, closed="both")],
-        "max_shift": [Interval(Real, 0, None, closed="left")],
-        "image_shape": ["array-like", None],
-    }
-
-    def __init__(
-        self,
-        *,
-        max_rotation: float = MAX_ROTATION,
-        max_shift: float = MAX_SHIFT,
-        image_shape: tuple[int, ...] | None = None,
-        n_per_sample: int = 3,
-        sampling_strategy=None,
-        unlabelled_label: int | str | None = None,
-        random_state=None,
-    ):
-        self.max_rotation = max_rotation
-        self.max_shift = max_shift
-        self.image_shape = image_shape
-        self.n_per_sample = n_per_sample
-        self.sampling_strategy = sampling_strategy
-        self.unlabelled_label = unlabelled_label
-        self.random_state = random_state
-
-    def _fit_generator(self, X, y, sample_shape, random_state, *, given):
-        self.image_shape_ = resolve_image_shape(X.shape[1], sample_shape, self.image_shape, "conv")
-
-    def _make_samples(self, X, y, counts, random_state):
-        base = np.repeat(np.arange(len(X)), counts)
-        angles, shifts = draw_jitter(len(base), self.max_rotation, self.max_shift, random_state)
-        chunks = (
-            affine_jitter(X[base[rows]].reshape(-1, *self.image_shape_), angles[rows], shifts[rows])
-            for rows in row_batches(len(base), BATCH_SIZE)
-        )
-        return base, np.full(len(base), -1), chunks

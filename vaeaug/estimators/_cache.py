@@ -15,21 +15,22 @@ import torch
 from filelock import FileLock
 from sklearn.utils.validation import check_memory
 
-from ._warnings import warn
-from .callbacks import Callback
-from .training import resolve_device
+from ..engine._device import resolve_device
+from ..engine.callbacks import Callback
+from ..utils._warnings import warn
 
-#: Bumped whenever the layout of cached entries changes.
-CACHE_FORMAT = 1
+#: Bumped whenever the layout of cached entries changes (2: the VAE's ``layout_``).
+CACHE_FORMAT = 2
 #: Parameters that change how a fit reports, not what it learns.
 _NOT_IN_KEY = ("verbose",)
 #: Modules, besides the estimator's own classes, whose code decides what a fit learns.
 _TRAINING_MODULES = (
-    "vaeaug._input",
-    "vaeaug.callbacks",
-    "vaeaug.jitter",
-    "vaeaug.network",
-    "vaeaug.training",
+    "vaeaug.engine.callbacks",
+    "vaeaug.engine.image",
+    "vaeaug.engine.networks",
+    "vaeaug.engine.training",
+    "vaeaug.utils._layout",
+    "vaeaug.utils._validation",
 )
 
 

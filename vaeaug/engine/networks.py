@@ -1,4 +1,4 @@
-"""PyTorch networks: the paper's convolutional VAE and a fully connected one for tables."""
+"""PyTorch networks: the paper's convolutional VAE, a fully connected one for tables, its MLP."""
 
 from __future__ import annotations
 
@@ -200,7 +200,7 @@ def elbo_terms(
     likelihood: str,
     generator: torch.Generator | None = None,
 ) -> dict[str, torch.Tensor]:
-    """Loss terms of a VAE for :func:`vaeaug.training.train_module`.
+    """Loss terms of a VAE for :func:`vaeaug.engine.training.train_module`.
 
     Returns ``{"reconstruction": ..., "kl": ...}`` from :func:`elbo_loss`;
     in training mode the latent noise is drawn from ``generator``, in
@@ -208,3 +208,44 @@ def elbo_terms(
     """
     reconstruction, kl = elbo_loss(x, *module(x, generator), likelihood)
     return {"reconstruction": reconstruction, "kl": kl}
+
+
+class GeneratorDropout(nn.Dropout):
+    """:class:`torch.nn.Dropout` that draws its mask from a generator given to ``forward``."""
+
+    def forward(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        if not self.training or self.p == 0:
+            return x
+        keep = torch.rand(x.shape, generator=generator, dtype=x.dtype, device=x.device) >= self.p
+        return x * keep / (1 - self.p)
+
+
+class MLP(nn.Sequential):
+    """:class:`torch.nn.Sequential` that passes ``forward``'s generator to its dropout layers."""
+
+    def forward(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        for layer in self:
+            x = layer(x, generator) if isinstance(layer, GeneratorDropout) else layer(x)
+        return x
+
+
+def build_mlp(
+    n_features: int, n_classes: int, hidden_units: int, n_layers: int, dropout: float
+) -> MLP:
+    """``n_layers`` blocks of Linear, BatchNorm, ReLU and Dropout, then a linear output.
+
+    In training mode, ``module(x, generator)`` draws the dropout masks from
+    ``generator`` (torch's default generator when omitted).
+    """
+    layers: list[nn.Module] = []
+    width = n_features
+    for _ in range(n_layers):
+        layers += [
+            nn.Linear(width, hidden_units),
+            nn.BatchNorm1d(hidden_units),
+            nn.ReLU(),
+            GeneratorDropout(dropout),
+        ]
+        width = hidden_units
+    layers.append(nn.Linear(width, n_classes))
+    return MLP(*layers)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .vae import VAE
+from vaeaug import VAE
 
 
 def _image_grid(rows: list[np.ndarray], image_shape, row_labels=None, title=None):
@@ -36,7 +36,7 @@ def _image_grid(rows: list[np.ndarray], image_shape, row_labels=None, title=None
 
 
 def _display_shape(vae: VAE) -> tuple[int, ...]:
-    channels, height, width = vae.image_shape_
+    channels, height, width = vae.layout_.image_shape
     return (height, width) if channels == 1 else (height, width, channels)
 
 

@@ -11,7 +11,6 @@ import numpy as np
 import torch
 from torch import nn
 
-from ._threads import worker_threads
 from .callbacks import Callback
 
 #: ``loss_terms(module, *batch, generator=None)`` returns named scalar losses
@@ -19,24 +18,6 @@ from .callbacks import Callback
 #: fit's ``generator``, the source of any noise (the VAE's reparameterisation,
 #: dropout); evaluation, in evaluation mode, passes none.
 LossTerms = Callable[..., dict[str, torch.Tensor]]
-
-
-def resolve_device(device: str | torch.device) -> torch.device:
-    """Turn the ``device`` parameter into a :class:`torch.device`.
-
-    ``"auto"`` is ``"cuda"``, the current CUDA device (the first the process
-    sees, so a worker's own GPU under ``CUDA_VISIBLE_DEVICES``), when CUDA is
-    available, else ``"cpu"``.
-    """
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        resolved = torch.device(device)
-    except RuntimeError as exc:
-        raise ValueError(f"device={device!r} is not a torch device: {exc}") from None
-    if resolved.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device={device!r} was requested but CUDA is not available.")
-    return resolved
 
 
 def init_module(build: Callable[[], nn.Module], generator: torch.Generator) -> nn.Module:
@@ -170,75 +151,6 @@ def evaluate(
             for name, value in loss_terms(module, *batch).items():
                 totals[name] = totals.get(name, 0.0) + value.item() * len(batch[0])
     return {name: total / n_samples for name, total in totals.items()}
-
-
-def fit_module(
-    build: Callable[[], nn.Module],
-    loss_terms: LossTerms,
-    data: Sequence[torch.Tensor | RowSource],
-    *,
-    validation_fraction: float,
-    random_state: np.random.RandomState,
-    device: torch.device,
-    make_callbacks: Callable[[bool], list[Callback]],
-    **schedule,
-) -> tuple[nn.Module, list[dict]]:
-    """Build a network reproducibly, hold out validation rows and train it.
-
-    Two seeds drawn from ``random_state`` start two generators of this fit
-    alone: one on the CPU for the initial weights (so that they do not depend
-    on the device), one on ``device`` for the training noise. torch's global
-    random state is neither used nor changed, so fits in concurrent threads
-    do not disturb each other. torch trains on this process's share of the
-    cores (see :mod:`vaeaug._threads`).
-
-    Parameters
-    ----------
-    build : callable
-        Returns the untrained network; see :func:`init_module`.
-    loss_terms : callable
-        See :func:`train_module`.
-    data : sequence of Tensor or RowSource
-        Tensors on ``device`` or row sources, of equal length, split together:
-        a tensor is copied into its training and validation rows, a
-        :class:`RowSource` is read a batch at a time.
-    validation_fraction : float
-        See :func:`split_validation`.
-    random_state : RandomState
-        Source of the seeds and of the validation split.
-    device : torch.device
-        Where the network lives.
-    make_callbacks : callable
-        ``make_callbacks(has_validation)`` returns the callbacks to train with.
-    **schedule
-        ``max_epochs``, ``batch_size``, ``learning_rate``,
-        ``learning_rate_schedule``, ``adam_betas``, ``autocast_dtype``,
-        ``term_weights`` and ``augment`` of
-        :func:`train_module`.
-
-    Returns
-    -------
-    module : torch.nn.Module
-        The trained network, in evaluation mode.
-    history : list of dict
-        As returned by :func:`train_module`.
-    """
-    init_seed, train_seed = (
-        int(seed) for seed in random_state.randint(np.iinfo(np.int32).max, size=2)
-    )
-    train_idx, valid_idx = split_validation(len(data[0]), validation_fraction, random_state)
-    module = init_module(build, torch.Generator().manual_seed(init_seed)).to(device)
-    with worker_threads():
-        history = train_module(
-            module,
-            loss_terms,
-            [_rows(rows, train_idx) for rows in data],
-            [_rows(rows, valid_idx) for rows in data] if len(valid_idx) else None,
-            generator=torch.Generator(device).manual_seed(train_seed),
-            callbacks=make_callbacks(len(valid_idx) > 0),
-            **schedule,
-        )
-    return module, history
 
 
 def train_module(
@@ -381,13 +293,6 @@ def train_module(
             if any([bool(callback.on_epoch_end(module, history)) for callback in callbacks]):
                 break
     return history
-
-
-def _rows(data: torch.Tensor | RowSource, index: np.ndarray) -> torch.Tensor | RowSource:
-    """The ``index``-th rows of ``data``: copied from a tensor, selected from a row source."""
-    if isinstance(data, RowSource):
-        return data.subset(index)
-    return data[torch.as_tensor(index, device=data.device)]
 
 
 @contextlib.contextmanager

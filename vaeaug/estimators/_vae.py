@@ -2,45 +2,60 @@
 
 from __future__ import annotations
 
-import copy
 import functools
-from numbers import Integral, Real
+import math
+from numbers import Real
 
 import numpy as np
 import torch
-from sklearn.base import (
-    BaseEstimator,
-    ClassNamePrefixFeaturesOutMixin,
-    TransformerMixin,
-    _fit_context,
-)
-from sklearn.utils import check_random_state
+from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-from ._atomic import fit_atomically
-from ._input import (
+from ..engine.image import random_jitter, resolve_jitter
+from ..engine.networks import ConvVAE, DenseVAE, VariationalAutoencoder, elbo_terms
+from ..engine.training import RowSource
+from ..utils._layout import DataLayout, decide_layout
+from ..utils._validation import (
     INFERENCE_BATCH_SIZE,
+    IntegerInterval,
     RowReader,
     flatten_samples,
-    resolve_image_shape,
     row_batches,
     standard_scaling,
-    value_range,
 )
-from ._torch_state import TorchStateMixin
-from .callbacks import EarlyStopping, ProgressBar
-from .jitter import random_jitter, resolve_jitter
-from .network import ConvVAE, DenseVAE, VariationalAutoencoder, elbo_terms
-from .training import RowSource, fit_module, resolve_device
-
-# A shorter memory of squared gradients than Adam's default 0.999: on MNIST the
-# VAE reaches a given loss about an epoch sooner and ends 1 nat lower after its
-# 12-epoch schedule (benchmarks/README.md, benchmark 1).
-_ADAM_BETAS = (0.9, 0.99)
+from ._base import FEATURE_FLOATS, FittedAttribute, TorchEstimator, TrainingData
 
 
-class VAE(TorchStateMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+def _is_table(attributes: dict) -> bool:
+    layout = attributes.get("layout_")
+    return isinstance(layout, DataLayout) and not layout.is_image
+
+
+def _is_shape(value, n_features: int) -> bool:
+    return (
+        isinstance(value, tuple)
+        and all(isinstance(size, int) and not isinstance(size, bool) and size > 0 for size in value)
+        and math.prod(value) == n_features
+    )
+
+
+def _is_layout(value, attributes: dict) -> bool:
+    n_features = attributes["n_features_in_"]
+    if not (isinstance(value, DataLayout) and _is_shape(value.sample_shape, n_features)):
+        return False
+    if value.image_shape is None:
+        return value.pixel_max is None and value.declared is False
+    return (
+        _is_shape(value.image_shape, n_features)
+        and len(value.image_shape) == 3
+        and isinstance(value.declared, bool)
+        and isinstance(value.pixel_max, float)
+        and 0 < value.pixel_max < math.inf
+    )
+
+
+class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchEstimator):
     """Variational autoencoder as a scikit-learn transformer.
 
     ``fit`` trains the VAE without labels; ``transform`` encodes samples to the
@@ -131,7 +146,7 @@ class VAE(TorchStateMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         ``None`` trains for ``max_epochs``.
 
     callbacks : list of Callback, default=None
-        Extra :class:`~vaeaug.callbacks.Callback` objects, copied at each fit
+        Extra :class:`~vaeaug.engine.callbacks.Callback` objects, copied at each fit
         and called after the built-in early stopping and progress bar.
 
     device : str or torch.device, default="auto"
@@ -143,9 +158,9 @@ class VAE(TorchStateMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         ``"bfloat16"`` trains with mixed precision: the network's matrix
         products and convolutions run in bfloat16 (:class:`torch.autocast`),
         while the weights, the optimiser and the loss stay float32. It is
-        made for CPUs with native bfloat16 (AVX-512 BF16 or AMX: 1.34x the
-        images per second on an AVX-512 EPYC, see ``benchmarks/README.md``)
-        and GPUs from NVIDIA's Ampere on (not measured); other CPUs emulate
+        made for CPUs with native bfloat16 (AVX-512 BF16 or AMX; measured
+        speed-ups are in ``benchmarks/README.md``) and GPUs from NVIDIA's
+        Ampere on; other CPUs emulate
         bfloat16, which can make it slower. The model differs a little from
         a float32 one, and from one kind of host to another. Encoding and
         decoding always run in float32.
@@ -162,23 +177,20 @@ class VAE(TorchStateMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
     Attributes
     ----------
     module_ : torch.nn.Module
-        The trained network (:class:`~vaeaug.network.ConvVAE` or
-        :class:`~vaeaug.network.DenseVAE`), in evaluation mode.
+        The trained network (:class:`~vaeaug.engine.networks.ConvVAE` or
+        :class:`~vaeaug.engine.networks.DenseVAE`), in evaluation mode.
     history_ : list of dict
         One entry per epoch: training and validation losses in nats per
         sample, the learning rate, and the epoch's duration in seconds (see
-        :func:`vaeaug.training.train_module`).
-    image_shape_ : tuple of int or None
-        ``(channels, height, width)`` of the images, or ``None`` for tables.
-    images_declared_ : bool
-        Whether the user said the samples are images (an image array,
-        ``image_shape`` or ``architecture="conv"``), rather than vaeaug
-        inferring it from a square width: only declared images get ``"auto"``
-        jitter.
-    input_shape_ : tuple of int
-        Shape of one sample as given to ``fit`` (used by ``inverse_transform``).
-    pixel_max_ : float
-        Full pixel intensity (images only).
+        :func:`vaeaug.engine.training.train_module`).
+    layout_ : DataLayout
+        How the samples are laid out, decided once in ``fit``: the shape of
+        one sample (``layout_.sample_shape``, which decoded samples take),
+        whether they are images (``layout_.image_shape``, ``(channels,
+        height, width)``, or ``None`` for a table), whether the user declared
+        them (``layout_.declared``: only declared images get ``"auto"``
+        jitter) and the full pixel intensity (``layout_.pixel_max``). See
+        :class:`vaeaug.utils.DataLayout`.
     mean_, scale_ : ndarray of shape ``(n_features_in_,)``
         Standardisation of the features (tables only).
     device_ : torch.device
@@ -187,6 +199,17 @@ class VAE(TorchStateMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         Number of values per sample.
     feature_names_in_ : ndarray of shape ``(n_features_in_,)``
         Column names, when ``X`` was a data frame with string column names.
+
+    Notes
+    -----
+    ``fit`` reads a NumPy array a mini-batch at a time and converts only that
+    batch to float32, on the device for uint8 images: a pool of uint8 images
+    larger than memory trains from a memory map (``np.load(path,
+    mmap_mode="r")`` or :class:`numpy.memmap`) without a float copy of it.
+    So do integer array-likes that are not NumPy arrays but read rows by
+    index, such as h5py datasets (``X[rows]`` with a slice or increasing row
+    numbers); tables among them are read whole. Fitting is transactional
+    (see :meth:`TorchEstimator.fit <vaeaug.estimators.TorchEstimator.fit>`).
 
     Examples
     --------
@@ -201,25 +224,25 @@ class VAE(TorchStateMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
     """
 
     _parameter_constraints: dict = {
-        "latent_dim": [Interval(Integral, 1, None, closed="left")],
+        **TorchEstimator._parameter_constraints,
+        "latent_dim": [IntegerInterval(1, None, closed="left")],
         "image_shape": ["array-like", None],
         "architecture": [StrOptions({"auto", "conv", "dense"})],
         "conv_channels": ["array-like"],
-        "hidden_units": [Interval(Integral, 1, None, closed="left")],
+        "hidden_units": [IntegerInterval(1, None, closed="left")],
         "kl_weight": [Interval(Real, 0, None, closed="left")],
         "train_max_rotation": [Interval(Real, 0, 180, closed="both"), StrOptions({"auto"})],
         "train_max_shift": [Interval(Real, 0, None, closed="left"), StrOptions({"auto"})],
-        "max_epochs": [Interval(Integral, 1, None, closed="left")],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "learning_rate": [Interval(Real, 0, None, closed="neither")],
-        "learning_rate_schedule": [StrOptions({"constant", "cosine"})],
-        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
-        "patience": [Interval(Integral, 1, None, closed="left"), None],
-        "callbacks": [list, None],
-        "device": [str, torch.device],
-        "precision": [StrOptions({"float32", "bfloat16"})],
-        "verbose": ["verbose"],
-        "random_state": ["random_state"],
+    }
+    # A shorter memory of squared gradients than Adam's default 0.999 (see
+    # benchmarks/README.md, benchmark 1).
+    _adam_betas = (0.9, 0.99)
+    _monitor = "valid_reconstruction"
+    _fitted_attributes = {
+        **TorchEstimator._fitted_attributes,
+        "layout_": FittedAttribute("a DataLayout of n_features_in_ values", _is_layout),
+        "mean_": FittedAttribute(FEATURE_FLOATS.description, FEATURE_FLOATS.is_valid, _is_table),
+        "scale_": FittedAttribute(FEATURE_FLOATS.description, FEATURE_FLOATS.is_valid, _is_table),
     }
 
     def __init__(
@@ -265,99 +288,62 @@ class VAE(TorchStateMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         self.verbose = verbose
         self.random_state = random_state
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None) -> VAE:
-        """Train the VAE on ``X`` (labels are not used).
+    @classmethod
+    def _upgrade_fitted_attributes(cls, attributes: dict, format_version: int) -> dict:
+        if format_version >= 2:
+            return attributes
+        # Version 1 kept the layout as four attributes.
+        attributes = dict(attributes)
+        layout = DataLayout(
+            attributes.pop("input_shape_", None),
+            attributes.pop("image_shape_", None),
+            attributes.pop("images_declared_", None),
+            attributes.pop("pixel_max_", None),
+        )
+        return {**attributes, "layout_": layout}
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features), (n_samples, H, W) \
-                or (n_samples, C, H, W)
-            Training samples. Training reads a NumPy array a mini-batch at a
-            time and converts only that batch to float32, on the device for
-            uint8 images: a pool of uint8 images larger than memory trains
-            from a memory map (``np.load(path, mmap_mode="r")`` or
-            :class:`numpy.memmap`) without a float copy of it. So do integer
-            array-likes that are not NumPy arrays but read rows by index, such
-            as h5py datasets (``X[rows]`` with a slice or increasing row
-            numbers); tables among them are read whole.
-        y : None
-            Ignored; present for API consistency.
-
-        Returns
-        -------
-        self : VAE
-            The fitted estimator.
-
-        Raises
-        ------
-        FloatingPointError
-            When training diverges; a smaller ``learning_rate`` usually helps.
-
-        Notes
-        -----
-        Fitting is transactional: the fitted attributes are computed apart and
-        set together once training has finished. If training raises (Ctrl-C's
-        ``KeyboardInterrupt``, divergence, a callback's exception), every
-        callback's ``on_train_end`` still runs (the progress bar closes), the
-        exception propagates, and the estimator is left exactly as it was
-        before ``fit``: unfitted, or with the network, scaling and history of
-        its previous fit. So Ctrl-C stops a whole grid search, not one fit.
-        """
-        fit_atomically(self, lambda twin: twin._fit(X))
-        return self
-
-    def _fit(self, X) -> None:
-        """Body of ``fit``, run on an unfitted twin by :func:`~vaeaug._atomic.fit_atomically`."""
+    def _validate_fit_data(self, X, y) -> tuple:
         X_2d, sample_shape = self._validate(X, reset=True)
-        self.input_shape_ = sample_shape or (X_2d.shape[1],)
-        self.image_shape_ = self._image_shape_of(X, X_2d.shape[1], sample_shape)
-        said = self.architecture == "conv" or self.image_shape is not None
-        self.images_declared_ = self.image_shape_ is not None and (said or bool(sample_shape))
-        if self.image_shape_ is not None:
-            self._fit_pixel_scale(X_2d)
-        else:
+        self.layout_ = decide_layout(
+            X_2d,
+            sample_shape,
+            image_shape=self.image_shape,
+            architecture=self.architecture,
+            tabular=hasattr(X, "columns"),
+        )
+        if not self.layout_.is_image:
             X_2d = np.asarray(X_2d)  # tables are read whole
             self.mean_, self.scale_ = standard_scaling(X_2d)
+        return X_2d, None
+
+    def _training_data(self, X, y) -> TrainingData:
+        # Read, converted and moved a mini-batch at a time (see fit's X).
+        return (RowSource(X, self._to_tensor),)
+
+    def _build_network(self) -> VariationalAutoencoder:
+        """The untrained network for the data described by ``layout_``."""
+        if self.layout_.is_image:
+            channels = _check_conv_channels(self.conv_channels)
+            return ConvVAE(self.layout_.image_shape, self.latent_dim, channels, self.hidden_units)
+        return DenseVAE(self.n_features_in_, self.latent_dim, self.hidden_units)
+
+    def _loss_terms(self, module: VariationalAutoencoder, x, generator=None) -> dict:
+        likelihood = "bernoulli" if self.layout_.is_image else "gaussian"
+        return elbo_terms(module, x, likelihood=likelihood, generator=generator)
+
+    def _term_weights(self) -> dict[str, float]:
+        return {"kl": self.kl_weight}
+
+    def _batch_augmentation(self):
         max_rotation, max_shift = resolve_jitter(
             self.train_max_rotation,
             self.train_max_shift,
-            self.image_shape_,
+            self.layout_,
             names=("train_max_rotation", "train_max_shift"),
-            declared=self.images_declared_,
         )
-        augment = None
-        if max_rotation or max_shift:
-            augment = functools.partial(
-                random_jitter, max_rotation=max_rotation, max_shift=max_shift
-            )
-        self.device_ = resolve_device(self.device)
-        if (
-            self.precision == "bfloat16"
-            and self.device_.type == "cuda"
-            and not torch.cuda.is_bf16_supported()
-        ):
-            raise ValueError(
-                f"precision='bfloat16' needs a GPU with bfloat16 support; {self.device_} has "
-                "none. Use precision='float32'."
-            )
-        self.module_, self.history_ = fit_module(
-            self._build_network,
-            functools.partial(elbo_terms, likelihood=self._likelihood),
-            (RowSource(X_2d, self._to_tensor),),
-            validation_fraction=self.validation_fraction,
-            random_state=check_random_state(self.random_state),
-            device=self.device_,
-            make_callbacks=self._make_callbacks,
-            max_epochs=self.max_epochs,
-            batch_size=self.batch_size,
-            learning_rate=self.learning_rate,
-            learning_rate_schedule=self.learning_rate_schedule,
-            adam_betas=_ADAM_BETAS,
-            autocast_dtype=torch.bfloat16 if self.precision == "bfloat16" else None,
-            term_weights={"kl": self.kl_weight},
-            augment=augment,
-        )
+        if not (max_rotation or max_shift):
+            return None
+        return functools.partial(random_jitter, max_rotation=max_rotation, max_shift=max_shift)
 
     def transform(self, X) -> np.ndarray:
         """Encode samples to the mean of their approximate posterior.
@@ -394,8 +380,8 @@ class VAE(TorchStateMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
 
         Returns
         -------
-        X : ndarray of shape ``(n_samples, *input_shape_)``
-            Decoded samples (Bernoulli means times ``pixel_max_`` for images,
+        X : ndarray of shape ``(n_samples, *layout_.sample_shape)``
+            Decoded samples (Bernoulli means times ``layout_.pixel_max`` for images,
             Gaussian means for tables); float32 when ``Z`` is float32, float64
             otherwise.
         """
@@ -410,13 +396,13 @@ class VAE(TorchStateMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
             for rows in row_batches(len(Z), INFERENCE_BATCH_SIZE):
                 z = torch.as_tensor(Z[rows], dtype=torch.float32, device=self.device_)
                 decoded = self.module_.decode(z).flatten(1)
-                if self.image_shape_ is not None:
-                    decoded = torch.sigmoid(decoded) * self.pixel_max_
+                if self.layout_.is_image:
+                    decoded = torch.sigmoid(decoded) * self.layout_.pixel_max
                 out[rows] = decoded.cpu().numpy()
-        if self.image_shape_ is None:
+        if not self.layout_.is_image:
             out *= self.scale_
             out += self.mean_
-        return out.reshape(len(Z), *self.input_shape_)
+        return out.reshape(len(Z), *self.layout_.sample_shape)
 
     def _validate(self, X, *, reset: bool) -> tuple:
         """``X`` as validated rows, and the shape of one sample if ``X`` was not 2-D.
@@ -430,37 +416,9 @@ class VAE(TorchStateMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
             return X_2d, sample_shape
         return validate_data(self, X_2d, reset=reset, dtype="numeric"), sample_shape
 
-    def _build_network(self) -> VariationalAutoencoder:
-        """The untrained network for the data described by the fitted attributes."""
-        if self.image_shape_ is not None:
-            channels = _check_conv_channels(self.conv_channels)
-            return ConvVAE(self.image_shape_, self.latent_dim, channels, self.hidden_units)
-        return DenseVAE(self.n_features_in_, self.latent_dim, self.hidden_units)
-
-    def _image_shape_of(
-        self, X, n_features: int, sample_shape: tuple[int, ...] | None
-    ) -> tuple[int, int, int] | None:
-        """``(channels, height, width)`` of the samples of ``X``, or ``None`` for a table."""
-        return resolve_image_shape(
-            n_features, sample_shape, self.image_shape, self.architecture, X=X
-        )
-
     @property
     def _n_features_out(self) -> int:
         return self.latent_dim
-
-    @property
-    def _likelihood(self) -> str:
-        return "bernoulli" if self.image_shape_ is not None else "gaussian"
-
-    def _fit_pixel_scale(self, X) -> None:
-        low, high = value_range(X)
-        if low < 0:
-            raise ValueError(
-                f"Images must have non-negative pixel values; X has a minimum of {low}. "
-                "For data that are not images use architecture='dense'."
-            )
-        self.pixel_max_ = 1.0 if high <= 1 else float(high)
 
     def _to_tensor(self, X: np.ndarray) -> torch.Tensor:
         """Scale rows like the training data and move them to the device, in network layout.
@@ -473,27 +431,20 @@ class VAE(TorchStateMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         Rows are made C-contiguous: kernels differ with the memory layout, and
         results must not depend on it (a DataFrame's values are F-ordered).
         """
-        if self.image_shape_ is not None and np.can_cast(X.dtype, np.float32):
+        layout = self.layout_
+        if layout.is_image and np.can_cast(X.dtype, np.float32):
             # torch.from_numpy warns on read-only memory (a memory map opened with mode="r").
             x = torch.from_numpy(np.require(X, requirements="CW"))
             # Divided by a tensor, not a number, which CUDA would multiply by its reciprocal.
-            pixel_max = torch.tensor(self.pixel_max_, dtype=torch.float32, device=self.device_)
+            pixel_max = torch.tensor(layout.pixel_max, dtype=torch.float32, device=self.device_)
             x = (x.to(self.device_, torch.float32) / pixel_max).clamp_(0.0, 1.0)
         else:
-            if self.image_shape_ is not None:
-                x = np.clip(X / self.pixel_max_, 0.0, 1.0, dtype=np.float32)
+            if layout.is_image:
+                x = np.clip(X / layout.pixel_max, 0.0, 1.0, dtype=np.float32)
             else:
                 x = ((X - self.mean_) / self.scale_).astype(np.float32)
             x = torch.from_numpy(np.ascontiguousarray(x)).to(self.device_)
-        return x if self.image_shape_ is None else x.view(-1, *self.image_shape_)
-
-    def _make_callbacks(self, has_validation: bool) -> list:
-        callbacks = []
-        if has_validation and self.patience is not None:
-            callbacks.append(EarlyStopping(patience=self.patience))
-        if self.verbose:
-            callbacks.append(ProgressBar())
-        return callbacks + copy.deepcopy(self.callbacks or [])
+        return x.view(-1, *layout.image_shape) if layout.is_image else x
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

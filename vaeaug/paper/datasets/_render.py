@@ -52,7 +52,7 @@ def render_strokes(
 
     Examples
     --------
-    >>> from vaeaug.datasets import render_strokes
+    >>> from vaeaug.paper.datasets import render_strokes
     >>> plus = render_strokes([[(0, 50), (100, 50)], [(50, 0), (50, 100)]], size=28)
     >>> plus.shape, plus.dtype
     ((28, 28), dtype('float32'))

@@ -1,17 +1,15 @@
-"""Input layout: flattening image arrays, deciding whether data are images, reading rows."""
+"""Input validation: numbers only, image arrays flattened to rows, rows read a batch at a time."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
+from numbers import Integral
 
 import numpy as np
 from scipy import sparse
+from sklearn.utils._param_validation import Interval
 
-from ._warnings import warn
-
-#: Smallest side of a square image inferred from the number of features.
-MIN_INFERRED_SIDE = 8
 #: Rows read, encoded or decoded at once by the passes over a whole input
 #: (bounds peak memory).
 INFERENCE_BATCH_SIZE = 2048
@@ -197,104 +195,6 @@ def _first_non_number(array: np.ndarray) -> tuple[object, Exception] | None:
     return None
 
 
-def resolve_image_shape(
-    n_features: int,
-    sample_shape: tuple[int, ...] | None,
-    image_shape: Sequence[int] | None,
-    architecture: str,
-    *,
-    X=None,
-) -> tuple[int, int, int] | None:
-    """Return ``(channels, height, width)``, or ``None`` when the data are a table.
-
-    Images are recognised from what the user said: ``architecture="conv"``,
-    an ``image_shape``, or samples given as ``(n, H, W)`` / ``(n, C, H, W)``
-    arrays. With ``architecture="auto"`` and none of these, a 2-D ``X`` whose
-    width is a square of at least :data:`MIN_INFERRED_SIDE` squared (64, 81,
-    ..., 784) is read as square single-channel images only if it is not a
-    data frame and has no negative value, and a warning announces it.
-
-    Parameters
-    ----------
-    n_features : int
-        Number of values per sample.
-    sample_shape : tuple of int or None
-        Shape of one sample when ``X`` was given as ``(n, H, W)`` or ``(n, C, H, W)``.
-    image_shape : sequence of int or None
-        The user's ``image_shape`` parameter: ``(H, W)`` or ``(C, H, W)``.
-    architecture : {"auto", "conv", "dense"}
-        The user's ``architecture`` parameter.
-    X : array-like or data frame, default=None
-        The samples as the user gave them, to tell a table from images under
-        ``architecture="auto"``; when ``None``, the width alone decides.
-
-    Raises
-    ------
-    ValueError
-        When ``image_shape`` is malformed, does not hold ``n_features``
-        values or disagrees with ``sample_shape``, or when
-        ``architecture="conv"`` and the shape of the images cannot be told.
-    """
-    if architecture == "dense":
-        return None
-    if image_shape is not None:
-        shape = _check_image_shape(image_shape, n_features)
-        if sample_shape is not None and _with_channels(sample_shape) != shape:
-            raise ValueError(
-                f"image_shape={tuple(image_shape)} does not match the shape "
-                f"{tuple(sample_shape)} of the samples of X; leave image_shape=None "
-                "for image arrays, or give X as (n_samples, n_features) rows."
-            )
-        return shape
-    if sample_shape is not None:
-        return _with_channels(sample_shape)
-    side = math.isqrt(n_features)
-    is_square = side * side == n_features
-    if architecture == "conv":
-        if not is_square:
-            raise ValueError(
-                f"X has {n_features} features, which is not a square single-channel image; "
-                "pass image_shape=(height, width) or (channels, height, width), or use "
-                "architecture='dense' for data that are not images."
-            )
-        return (1, side, side)
-    if not is_square or side < MIN_INFERRED_SIDE or hasattr(X, "columns"):
-        return None
-    if X is not None and value_range(X)[0] < 0:
-        return None
-    warn(
-        f"X has {n_features} features per sample and no negative value, so it is read "
-        f"as {side}x{side} single-channel images (architecture='auto'), without the "
-        "default rotations and shifts, which only declared images get. Pass "
-        f"image_shape=({side}, {side}), or X of shape (n_samples, {side}, {side}), to "
-        "declare them; use architecture='dense' if X is a table."
-    )
-    return (1, side, side)
-
-
-def _check_image_shape(image_shape: Sequence[int], n_features: int) -> tuple[int, int, int]:
-    """``image_shape`` as ``(channels, height, width)``, checked against ``n_features``."""
-    shape = tuple(image_shape)
-    if len(shape) not in (2, 3) or not all(
-        isinstance(s, (int, np.integer)) and s > 0 for s in shape
-    ):
-        raise ValueError(
-            "image_shape must be (height, width) or (channels, height, width) "
-            f"with positive integers; got {image_shape!r}."
-        )
-    if math.prod(shape) != n_features:
-        raise ValueError(
-            f"image_shape={shape} holds {math.prod(shape)} values but X has "
-            f"{n_features} features per sample."
-        )
-    return _with_channels(shape)
-
-
-def _with_channels(shape: tuple[int, ...]) -> tuple[int, int, int]:
-    """``(H, W)`` as ``(1, H, W)``; ``(C, H, W)`` unchanged."""
-    return tuple(int(s) for s in ((1, *shape) if len(shape) == 2 else shape))
-
-
 def standard_scaling(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per-feature mean and standard deviation, with 1 for constant features.
 
@@ -304,3 +204,17 @@ def standard_scaling(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         X = X.astype(np.float32)
     scale = X.std(axis=0)
     return X.mean(axis=0), np.where(scale > 0, scale, 1.0)
+
+
+class IntegerInterval(Interval):
+    """An :class:`~sklearn.utils._param_validation.Interval` of ints that refuses booleans.
+
+    ``True`` is an :class:`~numbers.Integral`, so scikit-learn's interval of
+    integers takes it, and ``batch_size=True`` would reach torch as 1.
+    """
+
+    def __init__(self, left: int | None, right: int | None, *, closed: str):
+        super().__init__(Integral, left, right, closed=closed)
+
+    def is_satisfied_by(self, val) -> bool:
+        return not isinstance(val, (bool, np.bool_)) and super().is_satisfied_by(val)

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any
 
 from sklearn.base import BaseEstimator
 
-T = TypeVar("T")
 
-
-def fit_atomically(estimator: BaseEstimator, fit: Callable[[BaseEstimator], T]) -> T:
+def fit_atomically(estimator: BaseEstimator, fit: Callable[[Any], Any]) -> Any:
     """Fit an unfitted twin of ``estimator``, then give ``estimator`` the twin's fitted state.
 
     The twin is built from ``estimator``'s parameters (the same objects, so a
