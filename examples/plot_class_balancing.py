@@ -103,5 +103,5 @@ plt.show()
 # both of imbalanced-learn's (0.936 against 0.928 and 0.887); for the SVM it
 # is behind them (0.917 against 0.931 and 0.927), on this one draw. Its VAE
 # saw 378 images, 8 of them nines; with a pool of unlabelled images to
-# learn from and to pair with (``neighbor_search="unlabelled"``), it led
+# learn from and to pair with (``neighbor_search="unlabeled"``), it led
 # every imbalanced-learn sampler on long-tailed MNIST (see :doc:`/results`).

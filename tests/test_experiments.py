@@ -212,7 +212,7 @@ def test_recipes_that_search_the_pool_get_the_unlabelled_images(label_dtype):
         protocol,
         methods=[],
         competitors=[],
-        recipes=[{"neighbor_search": "unlabelled", "n_per_sample": 2}],
+        recipes=[{"neighbor_search": "unlabeled", "n_per_sample": 2}],
         log=lambda _: None,
         **QUICK,
     )
@@ -237,7 +237,7 @@ def test_cli_demo_prints_every_training_set_and_writes_figures(tmp_path, capsys,
         "| jitter |",
         "| vae-interpolation (Z=10) |",
         "| vae default (Z=10) |",
-        "| vae neighbor_search=unlabelled (Z=10) |",
+        "| vae neighbor_search=unlabeled (Z=10) |",
     ]:
         assert label in table
     assert sorted(p.name for p in tmp_path.glob("*.png")) == [
@@ -281,7 +281,7 @@ def test_balancing_protocols_balance_with_every_augmenter_and_report_both_metric
         _long_tailed_digits(),
         seeds=[0],
         methods=[],
-        recipes=[{}, {"neighbor_search": "unlabelled"}],
+        recipes=[{}, {"neighbor_search": "unlabeled"}],
         log=lines.append,
         **QUICK,
     )
@@ -294,7 +294,7 @@ def test_balancing_protocols_balance_with_every_augmenter_and_report_both_metric
         "random-oversampling",
         "borderline-smote",
         "vae default",
-        "vae neighbor_search=unlabelled",
+        "vae neighbor_search=unlabeled",
     }
     # ADASYN cannot run where the minority classes are far from the others; it is
     # reported and left out.
@@ -313,7 +313,7 @@ def test_balancing_protocols_balance_with_every_augmenter_and_report_both_metric
     assert "Accuracy (%)" not in text
 
 
-@pytest.mark.parametrize(("vae_data", "n_images"), [("unlabelled", 1097), ("labelled", 100)])
+@pytest.mark.parametrize(("vae_data", "n_images"), [("unlabeled", 1097), ("labelled", 100)])
 def test_vae_data_chooses_the_images_the_vae_learns_from(monkeypatch, vae_data, n_images):
     from vaeaug.paper.experiments import runner
 
@@ -340,7 +340,7 @@ def test_a_run_without_pool_refuses_pool_partners():
     with pytest.raises(ValueError, match="vae_data='labelled' runs without a pool"):
         run_protocol(  # refused before any training
             PROTOCOLS["digits"],
-            recipes=[{"neighbor_search": "unlabelled"}],
+            recipes=[{"neighbor_search": "unlabeled"}],
             vae_data="labelled",
             log=lambda _: None,
             **QUICK,

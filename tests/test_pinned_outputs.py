@@ -74,8 +74,8 @@ def test_vae_encodings(digits):
             "pool",
             lambda: VAEAugmenter(
                 VAE(latent_dim=8, max_epochs=2),
-                neighbor_search="unlabelled",
-                unlabelled_label=-1,
+                neighbor_search="unlabeled",
+                unlabeled_label=-1,
                 random_state=2,
             ),
             (121184.56196272836, 1253581.2171099614, 312.2396702081942),

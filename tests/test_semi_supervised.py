@@ -1,4 +1,4 @@
-"""Labelled and unlabelled rows together (``unlabelled_label``), and cross-validation of them."""
+"""Labelled and unlabelled rows together (``unlabeled_label``), and cross-validation of them."""
 
 import numpy as np
 import pytest
@@ -26,7 +26,7 @@ def test_the_vae_learns_from_every_row_and_only_labelled_rows_come_back(pool, mo
     fit = VAE.fit
     monkeypatch.setattr(VAE, "fit", lambda self, X, y=None: seen.append(len(X)) or fit(self, X))
     X_in, y_in = X.copy(), y.copy()
-    augmenter = VAEAugmenter(VAE(**FAST), unlabelled_label=-1, random_state=0)
+    augmenter = VAEAugmenter(VAE(**FAST), unlabeled_label=-1, random_state=0)
     X_res, y_res = augmenter.fit_resample(X, y)
     assert seen == [300]  # the pool too
     np.testing.assert_array_equal(X, X_in)
@@ -39,7 +39,7 @@ def test_the_vae_learns_from_every_row_and_only_labelled_rows_come_back(pool, mo
     np.testing.assert_array_equal(y_res, y[augmenter.sample_indices_])
 
 
-def test_without_unlabelled_label_minus_one_is_a_class():
+def test_without_unlabeled_label_minus_one_is_a_class():
     X = np.random.RandomState(0).normal(size=(12, 3))
     y = np.repeat([-1, 1], 6)
     _, y_res = FeatureSpaceAugmenter(random_state=0).fit_resample(X, y)
@@ -51,7 +51,7 @@ def test_unlabelled_partners_are_the_nearest_unlabelled_rows():
     X = rng.normal(size=(40, 2))
     y = np.where(np.arange(40) < 10, np.arange(40) % 2, -1)
     augmenter = FeatureSpaceAugmenter(
-        neighbor_search="unlabelled", unlabelled_label=-1, n_per_sample=3, random_state=0
+        neighbor_search="unlabeled", unlabeled_label=-1, n_per_sample=3, random_state=0
     )
     X_res, y_res = augmenter.fit_resample(X, y)
     new = augmenter.synthetic_mask_
@@ -70,11 +70,11 @@ def test_vae_augmenter_interpolates_towards_unlabelled_rows(pool, decoding):
     X, y, _ = pool
     augmenter = VAEAugmenter(
         VAE(**FAST),
-        neighbor_search="unlabelled",
+        neighbor_search="unlabeled",
         decoding=decoding,
         max_rotation=0,
         max_shift=0,
-        unlabelled_label=-1,
+        unlabeled_label=-1,
         random_state=0,
     )
     X_res, _ = augmenter.fit_resample(X, y)
@@ -94,26 +94,26 @@ def test_vae_augmenter_interpolates_towards_unlabelled_rows(pool, decoding):
 
 def test_unlabelled_search_without_unlabelled_rows_is_refused():
     X, y = np.random.RandomState(0).normal(size=(12, 3)), np.arange(12) % 2
-    with pytest.raises(ValueError, match="neighbor_search='unlabelled' pairs labelled.*no row"):
-        FeatureSpaceAugmenter(neighbor_search="unlabelled", unlabelled_label=-1).fit_resample(X, y)
+    with pytest.raises(ValueError, match="neighbor_search='unlabeled' pairs labelled.*no row"):
+        FeatureSpaceAugmenter(neighbor_search="unlabeled", unlabeled_label=-1).fit_resample(X, y)
 
 
 def test_no_labelled_row_is_refused():
     X = np.random.RandomState(0).normal(size=(6, 3))
     with pytest.raises(ValueError, match="y holds no labelled sample"):
-        FeatureSpaceAugmenter(unlabelled_label=-1).fit_resample(X, np.full(6, -1))
+        FeatureSpaceAugmenter(unlabeled_label=-1).fit_resample(X, np.full(6, -1))
 
 
 def test_string_labels_with_an_unlabelled_marker():
     X = np.random.RandomState(0).normal(size=(9, 3))
     y = np.array(["cat", "cat", "cat", "dog", "dog", "dog", "?", "?", "?"], dtype=object)
-    X_res, y_res = FeatureSpaceAugmenter(unlabelled_label="?", random_state=0).fit_resample(X, y)
+    X_res, y_res = FeatureSpaceAugmenter(unlabeled_label="?", random_state=0).fit_resample(X, y)
     assert set(y_res) == {"cat", "dog"} and len(X_res) == 6 * 4
 
 
 def test_jitter_leaves_unlabelled_rows_out(pool):
     X, y, _ = pool
-    X_res, y_res = AffineJitterAugmenter(unlabelled_label=-1, random_state=0).fit_resample(X, y)
+    X_res, y_res = AffineJitterAugmenter(unlabeled_label=-1, random_state=0).fit_resample(X, y)
     assert len(X_res) == 60 * 4 and -1 not in y_res
 
 
@@ -134,7 +134,7 @@ def test_grid_search_scores_labelled_rows_only(pool):
     X, y, _ = pool
     pipe = Pipeline(
         [
-            ("aug", FeatureSpaceAugmenter(unlabelled_label=-1, random_state=0)),
+            ("aug", FeatureSpaceAugmenter(unlabeled_label=-1, random_state=0)),
             ("clf", KNeighborsClassifier(1)),
         ]
     )
@@ -144,25 +144,25 @@ def test_grid_search_scores_labelled_rows_only(pool):
     by_hand = []
     for train, test in cv.split(X_flat, y):
         fitted = pipe.fit(X_flat[train], y[train])
-        assert -1 not in fitted["clf"].classes_  # the classifier never learns "unlabelled"
+        assert -1 not in fitted["clf"].classes_  # the classifier never learns "unlabeled"
         by_hand.append(np.mean(fitted.predict(X_flat[test]) == y[test]))
     np.testing.assert_allclose(scores, by_hand)
-    search = GridSearchCV(pipe, {"aug__neighbor_search": ["class", "unlabelled"]}, cv=cv)
+    search = GridSearchCV(pipe, {"aug__neighbor_search": ["class", "unlabeled"]}, cv=cv)
     search.fit(X_flat, y)
     assert -1 not in search.best_estimator_["clf"].classes_
 
 
-def test_unlabelled_search_without_unlabelled_label_says_to_set_it():
+def test_unlabelled_search_without_unlabeled_label_says_to_set_it():
     X, y = np.random.RandomState(0).normal(size=(12, 3)), np.arange(12) % 2
-    with pytest.raises(ValueError, match="unlabelled_label is None: set it to the label"):
-        FeatureSpaceAugmenter(neighbor_search="unlabelled").fit_resample(X, y)
+    with pytest.raises(ValueError, match="unlabeled_label is None: set it to the label"):
+        FeatureSpaceAugmenter(neighbor_search="unlabeled").fit_resample(X, y)
 
 
 def test_integer_columns_of_a_frame_are_rounded_with_unlabelled_rows():
     pd = pytest.importorskip("pandas")
     X = pd.DataFrame({"count": np.arange(20) % 4, "size": np.linspace(0, 1, 20)})
     y = np.where(np.arange(20) < 12, np.arange(20) % 2, -1)
-    augmenter = FeatureSpaceAugmenter(unlabelled_label=-1, random_state=0)
+    augmenter = FeatureSpaceAugmenter(unlabeled_label=-1, random_state=0)
     X_res, _ = augmenter.fit_resample(X, y)
     new = X_res[augmenter.synthetic_mask_]
     np.testing.assert_array_equal(new["count"], np.round(new["count"]))
@@ -180,7 +180,7 @@ def test_group_splitters_work_inside_grid_search(pool):
     groups = np.arange(len(y)) % 3
     pipe = Pipeline(
         [
-            ("aug", FeatureSpaceAugmenter(unlabelled_label=-1, random_state=0)),
+            ("aug", FeatureSpaceAugmenter(unlabeled_label=-1, random_state=0)),
             ("clf", KNeighborsClassifier(1)),
         ]
     )

@@ -11,7 +11,7 @@ from sklearn.model_selection import BaseCrossValidator, check_cv
 class SemiSupervisedSplit(BaseCrossValidator):
     """Cross-validation that trains on unlabelled rows in every fold and tests on labelled ones.
 
-    With semi-supervised data (unlabelled rows marked by ``unlabelled_label``
+    With semi-supervised data (unlabelled rows marked by ``unlabeled_label``
     in ``y``, as :class:`~vaeaug.VAEAugmenter` takes them), an ordinary
     splitter puts unlabelled rows in test folds, where they would be scored
     as a class of their own. This splitter splits the labelled rows with
@@ -26,9 +26,9 @@ class SemiSupervisedSplit(BaseCrossValidator):
         :class:`~sklearn.model_selection.StratifiedKFold` with that many folds.
         A generator or an iterable of splits indexes the labelled rows only,
         in their order in ``X``.
-    unlabelled_label : int or str, default=-1
+    unlabeled_label : int or str, default=-1
         The label of the unlabelled rows (scikit-learn's convention); give
-        the augmenters' ``unlabelled_label`` the same value.
+        the augmenters' ``unlabeled_label`` the same value.
 
     Examples
     --------
@@ -41,9 +41,9 @@ class SemiSupervisedSplit(BaseCrossValidator):
     [0 2 4 5] [1 3]
     """
 
-    def __init__(self, cv=5, unlabelled_label: int | str = -1):
+    def __init__(self, cv=5, unlabeled_label: int | str = -1):
         self.cv = cv
-        self.unlabelled_label = unlabelled_label
+        self.unlabeled_label = unlabeled_label
 
     def split(self, X, y, groups=None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """Yield ``(train, test)`` indices: test folds hold labelled rows only.
@@ -53,7 +53,7 @@ class SemiSupervisedSplit(BaseCrossValidator):
         X : array-like of shape (n_samples, ...)
             Samples; only their number is used.
         y : array-like of shape (n_samples,)
-            Labels, ``unlabelled_label`` for unlabelled rows.
+            Labels, ``unlabeled_label`` for unlabelled rows.
         groups : array-like of shape (n_samples,), default=None
             Passed on, for the labelled rows, to ``cv``.
 
@@ -84,10 +84,9 @@ class SemiSupervisedSplit(BaseCrossValidator):
     def _partition(self, y) -> tuple[np.ndarray, np.ndarray]:
         if y is None:
             raise ValueError("SemiSupervisedSplit needs y to tell labelled from unlabelled rows.")
-        unlabelled = np.asarray(y) == self.unlabelled_label
+        unlabelled = np.asarray(y) == self.unlabeled_label
         if unlabelled.all():
             raise ValueError(
-                f"y holds no labelled row: every label is unlabelled_label="
-                f"{self.unlabelled_label!r}."
+                f"y holds no labelled row: every label is unlabeled_label={self.unlabeled_label!r}."
             )
         return np.flatnonzero(~unlabelled), np.flatnonzero(unlabelled)

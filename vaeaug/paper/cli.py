@@ -145,8 +145,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     reproduce.add_argument(
         "--vae-data",
-        choices=("unlabelled", "labelled"),
-        default="unlabelled",
+        choices=("unlabeled", "labelled"),
+        default="unlabeled",
         help="train the VAE on the protocol's unlabelled images, or on the labelled ones "
         "only, as a user without a pool (default: %(default)s)",
     )
@@ -224,7 +224,7 @@ def demo(args) -> None:
     vaes = {}
     # The paper's methods, then the library's default recipe and the same with the
     # unlabelled images as partners, beside the competitors.
-    recipes = [{}, {"neighbor_search": "unlabelled"}]
+    recipes = [{}, {"neighbor_search": "unlabeled"}]
     rows = run_protocol(
         protocol, seeds=[args.seed], latent_dims=[10], recipes=recipes, vae_store=vaes, log=_log
     )

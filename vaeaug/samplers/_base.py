@@ -63,7 +63,7 @@ class BaseAugmenter(BaseOverSampler):
     _parameter_constraints: dict = {
         "n_per_sample": [IntegerInterval(1, None, closed="left")],
         "sampling_strategy": [None, *BaseOverSampler._parameter_constraints["sampling_strategy"]],
-        "unlabelled_label": [None, Integral, str],
+        "unlabeled_label": [None, Integral, str],
         "random_state": ["random_state"],
     }
 
@@ -112,7 +112,7 @@ class BaseAugmenter(BaseOverSampler):
         -------
         X_resampled : array-like of shape (n_labelled + n_synthetic, ...)
             The labelled rows of ``X`` unchanged (all of them, unless
-            ``unlabelled_label`` is set), then the synthetic samples, in the
+            ``unlabeled_label`` is set), then the synthetic samples, in the
             type, dtype and sample shape of ``X`` (integer inputs get rounded
             synthetic values).
         y_resampled : array-like of shape (n_labelled + n_synthetic,)
@@ -156,8 +156,8 @@ class BaseAugmenter(BaseOverSampler):
         y_labelled = y[self._labelled(y)]
         if len(y_labelled) == 0:
             raise ValueError(
-                f"y holds no labelled sample: every label is unlabelled_label="
-                f"{self.unlabelled_label!r}."
+                f"y holds no labelled sample: every label is unlabeled_label="
+                f"{self.unlabeled_label!r}."
             )
         if self.sampling_strategy is None:
             classes, counts = np.unique(y_labelled, return_counts=True)
@@ -182,10 +182,10 @@ class BaseAugmenter(BaseOverSampler):
         return samples, rng
 
     def _labelled(self, y: np.ndarray) -> np.ndarray:
-        """Mask of the labelled rows: those whose label is not ``unlabelled_label``."""
-        if self.unlabelled_label is None:
+        """Mask of the labelled rows: those whose label is not ``unlabeled_label``."""
+        if self.unlabeled_label is None:
             return np.ones(len(y), dtype=bool)
-        return np.asarray(y != self.unlabelled_label, dtype=bool)
+        return np.asarray(y != self.unlabeled_label, dtype=bool)
 
     def _warn_if_n_per_sample_is_ignored(self):
         default = inspect.signature(type(self)).parameters["n_per_sample"].default
@@ -269,7 +269,7 @@ ATTRIBUTES_DOC = """sampling_strategy_ : dict
         Number of synthetic samples asked for each class.
     sample_indices_ : ndarray of shape (n_labelled + n_synthetic,)
         For each output row, the index in ``X`` of the original it is (first
-        ``n_labelled`` rows: every row of ``X`` unless ``unlabelled_label``
+        ``n_labelled`` rows: every row of ``X`` unless ``unlabeled_label``
         is set) or was made from (synthetic rows), so indices repeat. Unlike
         the ``sample_indices_`` of imbalanced-learn's under-samplers, which
         lists the rows of ``X`` that were kept, it has one entry per output

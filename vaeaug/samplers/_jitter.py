@@ -65,7 +65,7 @@ class AffineJitterAugmenter(BaseAugmenter):
         image_shape: tuple[int, ...] | None = None,
         n_per_sample: int = 3,
         sampling_strategy=None,
-        unlabelled_label: int | str | None = None,
+        unlabeled_label: int | str | None = None,
         random_state=None,
     ):
         self.max_rotation = max_rotation
@@ -73,7 +73,7 @@ class AffineJitterAugmenter(BaseAugmenter):
         self.image_shape = image_shape
         self.n_per_sample = n_per_sample
         self.sampling_strategy = sampling_strategy
-        self.unlabelled_label = unlabelled_label
+        self.unlabeled_label = unlabeled_label
         self.random_state = random_state
 
     def _fit_generator(self, samples: Samples, random_state: np.random.RandomState) -> None:

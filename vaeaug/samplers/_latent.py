@@ -58,7 +58,7 @@ class BaseLatentAugmenter(BaseAugmenter):
         "method": [StrOptions({"interpolation", "extrapolation", "noise"}), callable],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "k_neighbors": [IntegerInterval(1, None, closed="left"), HasMethods(["kneighbors"])],
-        "neighbor_search": [StrOptions({"class", "all", "unlabelled"})],
+        "neighbor_search": [StrOptions({"class", "all", "unlabeled"})],
     }
 
     def _fit_generator(self, samples: Samples, random_state: np.random.RandomState) -> None:
@@ -80,19 +80,19 @@ class BaseLatentAugmenter(BaseAugmenter):
 
         Only the rows that take part are encoded: the labelled ones, and the
         unlabelled ones too when they are the partners (``neighbor_search=
-        "unlabelled"``); the other rows of ``Z`` are left at zero.
+        "unlabeled"``); the other rows of ``Z`` are left at zero.
         """
         labelled = self._labelled(y)
-        pool_partners = self.method != "noise" and self.neighbor_search == "unlabelled"
+        pool_partners = self.method != "noise" and self.neighbor_search == "unlabeled"
         partners = ~labelled if pool_partners else labelled
         if pool_partners and not partners.any():
             raise ValueError(
-                "neighbor_search='unlabelled' pairs labelled samples with unlabelled ones, "
+                "neighbor_search='unlabeled' pairs labelled samples with unlabelled ones, "
                 + (
-                    "but unlabelled_label is None: set it to the label of the unlabelled "
+                    "but unlabeled_label is None: set it to the label of the unlabelled "
                     "rows (-1 by scikit-learn's convention)."
-                    if self.unlabelled_label is None
-                    else f"but y has no row labelled unlabelled_label={self.unlabelled_label!r}."
+                    if self.unlabeled_label is None
+                    else f"but y has no row labelled unlabeled_label={self.unlabeled_label!r}."
                 )
             )
         encoded = labelled | partners
@@ -134,7 +134,7 @@ class BaseLatentAugmenter(BaseAugmenter):
     def _neighbors(self, Z, y, labelled, partners) -> np.ndarray:
         """Nearest partners of each labelled row, as row indices of ``Z`` (``-1``: none)."""
         queries = np.flatnonzero(labelled)
-        if self.neighbor_search == "unlabelled":
+        if self.neighbor_search == "unlabeled":
             candidates = np.flatnonzero(partners)
             found = find_neighbors_among(Z[queries], Z[candidates], self.nn_k_)
             found_rows = np.where(found >= 0, candidates[found], -1)
@@ -192,7 +192,7 @@ class FeatureSpaceAugmenter(BaseLatentAugmenter):
         neighbor_search: str = "class",
         n_per_sample: int = 3,
         sampling_strategy=None,
-        unlabelled_label: int | str | None = None,
+        unlabeled_label: int | str | None = None,
         random_state=None,
     ):
         self.method = method
@@ -201,7 +201,7 @@ class FeatureSpaceAugmenter(BaseLatentAugmenter):
         self.neighbor_search = neighbor_search
         self.n_per_sample = n_per_sample
         self.sampling_strategy = sampling_strategy
-        self.unlabelled_label = unlabelled_label
+        self.unlabeled_label = unlabeled_label
         self.random_state = random_state
 
     def _fit_encoder(self, samples: Samples, random_state: np.random.RandomState) -> None:
@@ -230,8 +230,8 @@ class VAEAugmenter(BaseLatentAugmenter):
     reconstruct (``decoding="residual"``) and, for images, jitters each one
     with a small random rotation and shift. The originals come first,
     unchanged. ``decoding="direct", max_rotation=0, max_shift=0`` is the
-    paper's recipe; with unlabelled rows (``unlabelled_label``),
-    ``neighbor_search="unlabelled"`` pairs each labelled sample with its
+    paper's recipe; with unlabelled rows (``unlabeled_label``),
+    ``neighbor_search="unlabeled"`` pairs each labelled sample with its
     nearest unlabelled ones.
 
     Parameters
@@ -340,7 +340,7 @@ class VAEAugmenter(BaseLatentAugmenter):
         decoding: str = "residual",
         max_rotation: float | str = "auto",
         max_shift: float | str = "auto",
-        unlabelled_label: int | str | None = None,
+        unlabeled_label: int | str | None = None,
         memory=None,
         random_state=None,
     ):
@@ -354,7 +354,7 @@ class VAEAugmenter(BaseLatentAugmenter):
         self.decoding = decoding
         self.max_rotation = max_rotation
         self.max_shift = max_shift
-        self.unlabelled_label = unlabelled_label
+        self.unlabeled_label = unlabeled_label
         self.memory = memory
         self.random_state = random_state
 

@@ -29,10 +29,10 @@ default="interpolation"
         neighbour, so ``n_per_sample=3`` with ``k_neighbors=3`` is the paper's
         "one new sample per neighbour".
 
-    neighbor_search : {"class", "all", "unlabelled"}, default="class"
+    neighbor_search : {"class", "all", "unlabeled"}, default="class"
         Search neighbours among the samples of the same class (as the
         feature-space augmentation of DeVries & Taylor), among all labelled
-        samples, or among the unlabelled rows (see ``unlabelled_label``): each
+        samples, or among the unlabelled rows (see ``unlabeled_label``): each
         labelled sample then moves towards its nearest unlabelled ones, whose
         variety the labelled set lacks, and keeps its own label.
         A class with fewer than ``k_neighbors + 1`` samples pairs with the
@@ -51,12 +51,12 @@ AMOUNT_PARAMETERS = """n_per_sample : int, default=3
         a ratio, a dict of target counts, a callable) and balances classes;
         the new samples of a class are shared evenly among its originals.
 
-    unlabelled_label : int, str or None, default=None
+    unlabeled_label : int, str or None, default=None
         The label of unlabelled rows: ``-1`` by scikit-learn's convention for
         semi-supervised learning (as in
         :class:`~sklearn.semi_supervised.SelfTrainingClassifier`). Such rows
         are no class: they make no new samples and are left out of the
         output, which holds the labelled rows and the synthetic ones; a VAE
-        trains on them too, and ``neighbor_search="unlabelled"`` pairs the
+        trains on them too, and ``neighbor_search="unlabeled"`` pairs the
         labelled rows with them. ``None``: every label is a class (``-1``
         included)."""

@@ -180,11 +180,15 @@ def _image_shape(
 
 
 def _refuse_channels_last(sample_shape: tuple[int, ...]) -> None:
-    """Raise for ``(H, W, C)`` samples, which would be read as ``H`` channels of ``W x C``."""
+    """Raise for ``(H, W, C)`` samples, which would be read as ``H`` channels of ``W x C``.
+
+    Samples whose last axis has 1, 3 or 4 values and whose first has more
+    than 4 are taken to be channels last.
+    """
     if (
         len(sample_shape) == 3
         and sample_shape[-1] in _CHANNEL_COUNTS
-        and sample_shape[0] not in _CHANNEL_COUNTS
+        and sample_shape[0] > max(_CHANNEL_COUNTS)
     ):
         height, width, channels = sample_shape
         raise ValueError(

@@ -35,7 +35,7 @@ class ExperimentData:
     def pool(self) -> np.ndarray:
         """The unlabelled images that are not labelled training images.
 
-        What ``neighbor_search="unlabelled"`` pairs the labelled images with;
+        What ``neighbor_search="unlabeled"`` pairs the labelled images with;
         empty where every unlabelled image is labelled (the UJI Pen protocols).
         """
         labelled = {row.tobytes() for row in self.X_train}

@@ -28,13 +28,15 @@ from .protocols import ExperimentData, Protocol
 #: cache and the seed).
 RECIPE_PARAMETERS = tuple(
     name
-    for name in VAEAugmenter._get_param_names()
+    for name in sorted(VAEAugmenter().get_params(deep=False))
     if name not in ("vae", "memory", "random_state")
 )
 #: The VAE parameters a run may set over its protocol's (not the latent size,
 #: which has its own option, nor the seed).
 RUN_VAE_PARAMETERS = tuple(
-    name for name in VAE._get_param_names() if name not in ("latent_dim", "random_state")
+    name
+    for name in sorted(VAE().get_params(deep=False))
+    if name not in ("latent_dim", "random_state")
 )
 
 
@@ -82,7 +84,7 @@ def run_protocol(
     vae_store: dict | None = None,
     memory=None,
     vae_seed: int | None = None,
-    vae_data: str = "unlabelled",
+    vae_data: str = "unlabeled",
     log: Callable[[str], None] = print,
 ) -> list[dict]:
     """Run every cell of a protocol and return one result row per score.
@@ -127,10 +129,10 @@ def run_protocol(
         repetitions: right where the unlabelled set does not depend on the
         seed (MNIST), so repetitions vary the labelled draw and the classifiers.
         With ``memory`` that VAE is trained once.
-    vae_data : {"unlabelled", "labelled"}, default="unlabelled"
+    vae_data : {"unlabeled", "labelled"}, default="unlabeled"
         What the VAE learns from: the protocol's unlabelled images, or only
         the labelled ones (a user without a pool; recipes with
-        ``neighbor_search="unlabelled"`` are then refused).
+        ``neighbor_search="unlabeled"`` are then refused).
     log : callable
         Receives one line per step (progress).
 
@@ -145,15 +147,15 @@ def run_protocol(
     """
     if evaluate_on not in ("test", "validation"):
         raise ValueError(f"evaluate_on must be 'test' or 'validation'; got {evaluate_on!r}.")
-    if vae_data not in ("unlabelled", "labelled"):
-        raise ValueError(f"vae_data must be 'unlabelled' or 'labelled'; got {vae_data!r}.")
+    if vae_data not in ("unlabeled", "labelled"):
+        raise ValueError(f"vae_data must be 'unlabeled' or 'labelled'; got {vae_data!r}.")
     recipes = tuple(recipes)
     if vae_data == "labelled" and any(
-        params.get("neighbor_search") == "unlabelled" for params in recipes
+        params.get("neighbor_search") == "unlabeled" for params in recipes
     ):
         raise ValueError(
             "vae_data='labelled' runs without a pool, so a recipe cannot pair samples "
-            "with unlabelled ones (neighbor_search='unlabelled')."
+            "with unlabelled ones (neighbor_search='unlabeled')."
         )
     classifiers = tuple(classifiers)
     for name in classifiers:
@@ -257,14 +259,14 @@ def _augment(name: str, augmenter, data: ExperimentData) -> _TrainingSet:
     """Augment the labelled set; with the pool as unlabelled rows where it is searched."""
     started = time.perf_counter()
     X, y = data.X_train, data.y_train
-    if getattr(augmenter, "neighbor_search", None) == "unlabelled":
+    if getattr(augmenter, "neighbor_search", None) == "unlabeled":
         pool = data.pool()
         # scikit-learn's -1 for integer labels; a string that is no class for strings.
         # (MNIST's labels are uint8, where -1 does not fit.)
         unlabelled, dtype = (-1, np.int64) if y.dtype.kind in "iu" else ("<unlabelled>", object)
         X = np.concatenate([X, pool])
         y = np.concatenate([y.astype(dtype), np.full(len(pool), unlabelled, dtype=dtype)])
-        augmenter.set_params(unlabelled_label=unlabelled)
+        augmenter.set_params(unlabeled_label=unlabelled)
     X_aug, y_aug = augmenter.fit_resample(X, y)
     return _TrainingSet(name, X_aug, y_aug, time.perf_counter() - started)
 
@@ -273,7 +275,7 @@ def _fit_vae(data: ExperimentData, latent_dim: int, seed: int, plan: _Plan, log:
     """The VAE of one latent size, trained on ``plan.vae_data`` (or from the cache)."""
     started = time.perf_counter()
     vae_seed = seed if plan.vae_seed is None else plan.vae_seed
-    X_vae = data.X_unlabelled if plan.vae_data == "unlabelled" else data.X_train
+    X_vae = data.X_unlabelled if plan.vae_data == "unlabeled" else data.X_train
     vae = fit_with_memory(
         VAE(latent_dim, **{"random_state": vae_seed, **plan.vae_params}),
         X_vae.reshape(-1, *data.image_shape),
