@@ -1,4 +1,5 @@
 import csv
+import importlib.util
 
 import numpy as np
 import pytest
@@ -158,6 +159,21 @@ def test_cli_reports_missing_data_cleanly(tmp_path, capsys, monkeypatch):
     code = main(["reproduce", "mnist-restricted", "--data-home", str(tmp_path), "--no-figures"])
     assert code == 1
     assert "vaeaug: error:" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "arguments, hint",
+    [(["demo"], 'pip install "vaeaug[paper]"\n'), (["reproduce", "digits"], "--no-figures")],
+)
+def test_cli_without_matplotlib_says_which_extra_to_install(arguments, hint, capsys, monkeypatch):
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name: None if name == "matplotlib" else find_spec(name)
+    )
+    assert main(arguments) == 1
+    error = capsys.readouterr().err
+    assert "the figures need matplotlib, which the paper extra installs" in error
+    assert hint in error
 
 
 def test_vae_seed_shares_one_vae_across_repetitions(tmp_path):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import sys
 import time
@@ -284,6 +285,15 @@ def main(argv: list[str] | None = None) -> int:
         for protocol in PROTOCOLS.values():
             print(f"{protocol.name:<33} {protocol.description}")
         return 0
+    figures = args.command == "demo" or not args.no_figures
+    if figures and importlib.util.find_spec("matplotlib") is None:
+        print(
+            "vaeaug: error: the figures need matplotlib, which the paper extra installs: "
+            'pip install "vaeaug[paper]"'
+            + ("" if args.command == "demo" else " (or pass --no-figures)"),
+            file=sys.stderr,
+        )
+        return 1
     try:
         {"demo": demo, "reproduce": reproduce}[args.command](args)
     except (OSError, ValueError) as exc:
