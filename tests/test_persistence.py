@@ -5,8 +5,12 @@ import json
 import os
 import pickle
 import re
+import subprocess
+import sys
+import textwrap
 import tracemalloc
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -23,6 +27,7 @@ from vaeaug._torch_state import available_device
 from vaeaug.classifiers import MLPClassifier
 from vaeaug.persistence import FORMAT_VERSION, _digest, dump, load
 
+REPO_ROOT = Path(__file__).resolve().parents[1]
 MLP_FAST = dict(hidden_units=16, n_layers=2, max_epochs=3, batch_size=64)
 
 
@@ -437,7 +442,9 @@ def _invalid(name, message):
 
 
 def _strings(dtype, n):
-    return {"type": "ndarray", "dtype": dtype, "shape": [n], "data": [""] * n}
+    # Strings of 8 characters: shorter ones, as many, would exceed the strings a
+    # JSON text of their length may hold, refused before the bound on arrays.
+    return {"type": "ndarray", "dtype": dtype, "shape": [n], "data": ["abcdefgh"] * n}
 
 
 @pytest.mark.parametrize(
@@ -478,6 +485,70 @@ def test_arrays_larger_than_the_file_allows_are_refused_without_allocating(
     finally:
         tracemalloc.stop()
     assert peak < 50 * 2**20
+
+
+def test_json_of_many_small_nodes_is_refused_before_it_is_parsed(fitted, tmp_path):
+    # 2.8 million empty lists in 11 MB: parsing them took some 400 MB.
+    path = tmp_path / "vae.safetensors"
+    dump(fitted["table"], path)
+    _change_json(path, "attributes", {"history_": [[]] * 2_800_000})
+    size = path.stat().st_size
+    script = textwrap.dedent(
+        """
+        import resource, sys
+        from vaeaug.persistence import load
+
+        def peak():  # bytes
+            try:  # Linux: the peak since the reset below
+                with open("/proc/self/status") as status:
+                    lines = [line.split() for line in status]
+                return next(int(line[1]) for line in lines if line[0] == "VmHWM:") * 1024
+            except OSError:  # the peak since the start, in bytes on macOS
+                return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+        try:
+            with open("/proc/self/clear_refs", "w") as clear_refs:
+                clear_refs.write("5")  # peak memory := current memory
+        except OSError:
+            pass
+        before = peak()
+        try:
+            load(sys.argv[1])
+        except ValueError as error:
+            print(error)
+        print(peak() - before)
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script, str(path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+        cwd=REPO_ROOT,
+    )
+    *error, growth = result.stdout.strip().splitlines()
+    # safetensors' parse of the header takes 3 times its size, the checksum 2 times.
+    assert int(growth) < 8 * size
+    message = "lists and objects, and a model file's may hold"
+    assert re.match(_invalid("VAE", message), "\n".join(error)), result.stdout
+
+
+def test_json_nested_too_deep_is_refused(fitted, tmp_path):
+    path = tmp_path / "vae.safetensors"
+    dump(fitted["table"], path)
+    nested = []
+    for _ in range(20):
+        nested = [nested]
+    _change_json(path, "attributes", {"history_": nested})
+    with pytest.raises(ValueError, match=_invalid("VAE", "nests lists and objects deeper than 16")):
+        load(path)
+    with safetensors.safe_open(path, framework="pt") as file:
+        attributes = file.metadata()["attributes"]
+    deep = attributes[:-1] + ', "history_": ' + "[" * 3000 + "]" * 3000 + "}"
+    _rewrite(path, digest=True, attributes=deep)
+    with pytest.raises(ValueError, match=_invalid("VAE", "nests lists and objects deeper than 16")):
+        load(path)
 
 
 @pytest.mark.parametrize(

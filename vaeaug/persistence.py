@@ -9,7 +9,11 @@ only the classes listed in this module, and for each class only the fitted
 attributes it sets, of the kinds it sets; it rebuilds the network from the
 parameters and fitted attributes and fills in the weights, which must have the
 network's names, shapes and dtypes. Neither a crafted file's values nor its
-sizes can make it allocate much more memory than the file takes.
+sizes can make it allocate much more memory than the file takes: its JSON
+is parsed only if it holds few enough lists, objects and strings for its
+length, and the memory :func:`load` takes stays within about 30 times the
+size of the file (the arrays its JSON describes may take 16 bytes per
+character, Python's objects for its numbers some 10 more).
 
 Examples
 --------
@@ -73,6 +77,23 @@ _JSON_SCALARS = (bool, int, float, str)
 #: far shorter than their dtype holds); the bound keeps a small crafted file
 #: from making :func:`load` allocate much memory.
 _MAX_ARRAY_BYTES, _ARRAY_BYTES_PER_CHARACTER = 2**20, 16
+
+#: A JSON text of a model file may hold this many lists and objects, plus one
+#: per this many characters, and this many strings, plus one per this many
+#: characters. Python's JSON parser makes an object of 50 to 250 bytes of
+#: each, where a crafted text takes 2 to 5 characters; counted before parsing,
+#: they keep the parse within about 10 bytes per character, what its numbers
+#: can take (a float: 32 bytes for 4 characters). The texts that :func:`dump`
+#: writes hold one list or object per
+#: 100 characters or more (a history record, an array) and one string per 18
+#: characters or more (the keys of a history record; a feature name comes
+#: with its mean and scale).
+_JSON_CONTAINERS_ALLOWED = (4096, 32)
+_JSON_STRINGS_ALLOWED = (4096, 8)
+
+#: The deepest nesting of lists and objects in a model file's JSON (those that
+#: :func:`dump` writes nest 4 deep).
+_MAX_JSON_DEPTH = 16
 
 #: The only classes a model file may name.
 _ESTIMATORS: dict[str, type] = {"VAE": VAE, "MLPClassifier": MLPClassifier}
@@ -270,7 +291,9 @@ def load(
         format version this one cannot read, or holds what a fit does not give:
         unknown or missing fitted attributes, attributes of other types or
         shapes, weights of other names, shapes or dtypes than the network's,
-        or arrays that would take much more memory than the file.
+        arrays that would take much more memory than the file, or JSON that
+        would: more lists, objects or strings than its length allows, or
+        nested deeper than 16 levels.
     FileNotFoundError
         If ``path`` does not exist.
     """
@@ -452,9 +475,38 @@ def _to_json(value):
 
 
 def _mapping_from_json(text: str) -> dict:
-    """Decode a JSON object of :func:`_to_json` values, within the bound on array bytes."""
+    """Decode a JSON object of :func:`_to_json` values, within the bounds on nodes and arrays."""
+    _check_json_nodes(text)
+    try:
+        mapping = json.loads(text)
+    except RecursionError:
+        raise ValueError(
+            f"its JSON nests lists and objects deeper than {_MAX_JSON_DEPTH} levels"
+        ) from None
+    if not isinstance(mapping, dict):
+        raise ValueError(f"its JSON must be an object, not a {type(mapping).__name__}")
     decode = _Decoder(_MAX_ARRAY_BYTES + _ARRAY_BYTES_PER_CHARACTER * len(text))
-    return {name: decode(value) for name, value in json.loads(text).items()}
+    return {name: decode(value) for name, value in mapping.items()}
+
+
+def _check_json_nodes(text: str) -> None:
+    """Raise ValueError if ``text`` holds more lists, objects or strings than its length allows.
+
+    Counted by their opening characters, so brackets and quotes inside strings
+    count too: an overestimate, never an underestimate.
+    """
+    counts = [
+        ("lists and objects", text.count("[") + text.count("{"), *_JSON_CONTAINERS_ALLOWED),
+        ("strings", text.count('"') // 2, *_JSON_STRINGS_ALLOWED),
+    ]
+    for what, count, base, characters in counts:
+        allowed = base + len(text) // characters
+        if count > allowed:
+            raise ValueError(
+                f"its JSON of {len(text)} characters holds {count} {what}, and a model "
+                f"file's may hold {allowed} (one per {characters} characters, plus {base}): "
+                "parsing it would take much more memory than the file"
+            )
 
 
 class _Decoder:
@@ -469,16 +521,22 @@ class _Decoder:
     def __init__(self, max_array_bytes: int):
         self.array_bytes_left = max_array_bytes
 
-    def __call__(self, value):
-        if isinstance(value, list):
-            return [self(item) for item in value]
+    def __call__(self, value, depth: int = 1):
+        if depth > _MAX_JSON_DEPTH:
+            raise ValueError(
+                f"its JSON nests lists and objects deeper than {_MAX_JSON_DEPTH} levels"
+            )
+        if isinstance(value, list):  # decoded in place: no second list of as many items
+            for index, item in enumerate(value):
+                value[index] = self(item, depth + 1)
+            return value
         if not isinstance(value, dict):
             return value
         kind = value.get("type")
         if kind == "tuple":
-            return tuple(self(item) for item in value["items"])
+            return tuple(self(item, depth + 2) for item in value["items"])
         if kind == "dict":
-            return {key: self(item) for key, item in value["items"].items()}
+            return {key: self(item, depth + 2) for key, item in value["items"].items()}
         if kind == "torch.device":
             return torch.device(value["value"])
         if kind == "numpy.scalar":
