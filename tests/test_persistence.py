@@ -606,7 +606,8 @@ def test_json_nested_too_deep_is_refused(fitted, tmp_path):
         (
             "mlp",
             {"device_": "cpu"},
-            "its fitted attribute device_ must be a torch.device; it is the str 'cpu'",
+            "its fitted attribute device_ must be a torch.device of type cpu, cuda or mps; "
+            "it is the str 'cpu'",
         ),
     ],
 )
@@ -618,6 +619,26 @@ def test_fitted_attributes_of_other_names_or_kinds_are_refused(
     _change_json(path, "attributes", change)
     with pytest.raises(ValueError, match=_invalid(type(fitted[kind]).__name__, message)):
         load(path)
+
+
+@pytest.mark.parametrize("device", ["meta", "xla", "hpu", "ipu:1", "privateuseone"])
+def test_a_device_of_another_type_is_refused_before_the_network_is_moved(
+    device, fitted, tmp_path, monkeypatch
+):
+    # "meta" loaded without weights; "xla", "hpu"... made torch look for their backends.
+    path = tmp_path / "vae.safetensors"
+    dump(fitted["table"], path)
+    _change_json(path, "attributes", {"device_": {"type": "torch.device", "value": device}})
+    moves = []
+    monkeypatch.setattr(torch.nn.Module, "to", lambda module, *args, **kwargs: moves.append(args))
+    message = (
+        "its fitted attribute device_ must be a torch.device of type cpu, cuda or mps; "
+        f"it is the device {device!r}"
+    )
+    for requested in (None, "cpu"):
+        with pytest.raises(ValueError, match=_invalid("VAE", message)):
+            load(path, device=requested)
+    assert moves == []
 
 
 @pytest.mark.parametrize(

@@ -95,6 +95,11 @@ _JSON_STRINGS_ALLOWED = (4096, 8)
 #: :func:`dump` writes nest 4 deep).
 _MAX_JSON_DEPTH = 16
 
+#: The device types a model file may name: those vaeaug is made for. Others
+#: (``"meta"``, ``"xla"``, ``"hpu"``...) would make torch try their backends
+#: when the network is moved there, or, for ``"meta"``, drop the weights.
+_DEVICE_TYPES = ("cpu", "cuda", "mps")
+
 #: The only classes a model file may name.
 _ESTIMATORS: dict[str, type] = {"VAE": VAE, "MLPClassifier": MLPClassifier}
 
@@ -163,7 +168,10 @@ _ATTRIBUTE_KINDS = {
             )
         ),
     ),
-    "device_": ("a torch.device", lambda value, n: isinstance(value, torch.device)),
+    "device_": (
+        "a torch.device of type cpu, cuda or mps",
+        lambda value, n: isinstance(value, torch.device) and value.type in _DEVICE_TYPES,
+    ),
 }
 
 #: The fitted attributes of each class, ``n_features_in_`` first as the
@@ -290,7 +298,9 @@ def load(
         file, is truncated or corrupted, was written by a newer vaeaug in a
         format version this one cannot read, or holds what a fit does not give:
         unknown or missing fitted attributes, attributes of other types or
-        shapes, weights of other names, shapes or dtypes than the network's,
+        shapes (a ``device_`` of a type other than cpu, cuda or mps among
+        them, refused before the network is moved), weights of other names,
+        shapes or dtypes than the network's,
         arrays that would take much more memory than the file, or JSON that
         would: more lists, objects or strings than its length allows, or
         nested deeper than 16 levels.
@@ -392,6 +402,8 @@ def _check_fitted_attributes(cls: type, attributes: dict) -> None:
 
 
 def _describe(value) -> str:
+    if isinstance(value, torch.device):
+        return f"it is the device {str(value)!r}"
     if isinstance(value, np.ndarray):
         return f"it is an ndarray of dtype {value.dtype} and shape {value.shape}"
     return f"it is the {type(value).__name__} {value!r:.80}"
