@@ -392,6 +392,24 @@ def test_a_newer_format_version_is_refused(fitted, tmp_path):
         load(path)
 
 
+@pytest.mark.parametrize("version", ["\u00b2", "\u0663", "9" * 5000])
+def test_a_format_version_of_other_characters_than_ascii_digits_is_refused(
+    version, fitted, tmp_path
+):
+    # "²".isdigit() and "٣".isdigit() are True, and int() refuses both.
+    path = tmp_path / "vae.safetensors"
+    dump(fitted["table"], path)
+    _rewrite(path, format_version=version)
+    pattern = f"its format_version {re.escape(repr(version))} is not a whole number"
+    with pytest.raises(ValueError, match=pattern):
+        load(path)
+
+
+def test_loading_a_folder_is_refused_by_name(tmp_path):
+    with pytest.raises(IsADirectoryError, match=r"Cannot load .*: it is a folder; load takes a"):
+        load(tmp_path)
+
+
 def test_an_unknown_class_is_refused(fitted, tmp_path):
     path = tmp_path / "vae.safetensors"
     dump(fitted["table"], path)

@@ -39,6 +39,7 @@ import json
 import math
 import numbers
 import os
+import re
 import secrets
 from pathlib import Path
 
@@ -306,8 +307,15 @@ def load(
         nested deeper than 16 levels.
     FileNotFoundError
         If ``path`` does not exist.
+    IsADirectoryError
+        If ``path`` is a folder.
     """
     path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(
+            f"Cannot load {path}: it is a folder; load takes a model file written by "
+            "vaeaug.persistence.dump."
+        )
     try:
         with safe_open(path, framework="pt") as file:
             metadata = file.metadata() or {}
@@ -354,7 +362,7 @@ def _check_header(path: Path, metadata: dict[str, str]) -> type:
             "(its metadata do not say format='vaeaug')."
         )
     version = metadata.get("format_version", "")
-    if not version.isdigit():
+    if not re.fullmatch("[0-9]{1,9}", version):  # str.isdigit() takes "²" and "٣"
         raise ValueError(
             f"Cannot load {path}: its format_version {version!r} is not a whole number; "
             "the file is corrupted."
