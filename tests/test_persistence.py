@@ -586,7 +586,8 @@ def test_json_nested_too_deep_is_refused(fitted, tmp_path):
         (
             "image",
             {"pixel_max_": "sixteen"},
-            "its fitted attribute pixel_max_ must be a positive float; it is the str 'sixteen'",
+            "its fitted attribute pixel_max_ must be a positive float at most float32's "
+            "largest, 3.4e38; it is the str 'sixteen'",
         ),
         (
             "image",
@@ -602,8 +603,8 @@ def test_json_nested_too_deep_is_refused(fitted, tmp_path):
         (
             "table",
             {"mean_": {"type": "ndarray", "dtype": "<f8", "shape": [3], "data": [0.0] * 3}},
-            "its fitted attribute mean_ must be a float ndarray of shape (n_features_in_,); "
-            "it is an ndarray of dtype float64 and shape (3,)",
+            "its fitted attribute mean_ must be a float ndarray of shape (n_features_in_,) "
+            "of finite values; it is an ndarray of dtype float64 and shape (3,)",
         ),
         (
             "table",
@@ -697,6 +698,81 @@ def test_weights_of_other_dtypes_or_shapes_are_refused(change, message, fitted, 
     dump(fitted["table"], path)
     weight = fitted["table"].module_.state_dict()["head.mean.weight"]
     _rewrite(path, digest=True, tensors={"head.mean.weight": change(weight)})
+    with pytest.raises(ValueError, match=_invalid("VAE", message)):
+        load(path)
+
+
+@pytest.mark.parametrize(
+    "kind, name, value, message",
+    [
+        ("table", "mean_", np.nan, "mean_ must be a float ndarray of shape (n_features_in_,) of "),
+        ("table", "scale_", np.inf, "scale_ must be a float ndarray of shape (n_features_in_,)"),
+        ("table", "scale_", 0.0, "finite positive values; it is an ndarray of dtype float64"),
+        ("table", "scale_", -1.0, "finite positive values; it is an ndarray of dtype float64"),
+        ("mlp", "mean_", -np.inf, "finite values; it is an ndarray of dtype float64"),
+        ("image", "pixel_max_", 1e39, "pixel_max_ must be a positive float at most float32's"),
+    ],
+)
+def test_scales_that_are_not_finite_are_refused(kind, name, value, message, fitted, tmp_path):
+    path = tmp_path / "model.safetensors"
+    dump(fitted[kind], path)
+    if name == "pixel_max_":
+        change = value
+    else:
+        array = getattr(fitted[kind], name).copy()
+        array[1] = value
+        change = {"type": "ndarray", "dtype": "<f8", "shape": [len(array)], "data": list(array)}
+    _change_json(path, "attributes", {name: change})
+    with pytest.raises(ValueError, match=_invalid(type(fitted[kind]).__name__, message)):
+        load(path)
+
+
+@pytest.mark.parametrize("value", [np.nan, np.inf])
+def test_weights_that_are_not_finite_are_refused_and_not_saved(value, fitted, digits, tmp_path):
+    path = tmp_path / "vae.safetensors"
+    dump(fitted["table"], path)
+    weight = fitted["table"].module_.state_dict()["decoder.2.bias"].clone()
+    weight[3] = value
+    _rewrite(path, digest=True, tensors={"decoder.2.bias": weight})
+    message = "its tensor decoder.2.bias holds NaN or infinite values"
+    with pytest.raises(ValueError, match=_invalid("VAE", message)):
+        load(path)
+    vae, _ = _fit_small("vae", digits)
+    with torch.no_grad():
+        vae.module_.head.mean.weight[0, 0] = value
+    pattern = "Cannot save the VAE, as load would refuse it: its tensor head.mean.weight holds NaN"
+    with pytest.raises(ValueError, match=pattern):
+        dump(vae, tmp_path / "other.safetensors")
+    assert not (tmp_path / "other.safetensors").exists()
+
+
+def test_images_far_larger_than_the_weights_are_refused(digits, tmp_path):
+    # Twenty stride-2 convolutions take 8x8 and 2**20 x 2**20 images alike to one
+    # value: the same weights, 12 KB, fit both, and the first decode of the
+    # latter asked for 8 TiB.
+    X, _ = digits
+    vae = VAE(
+        latent_dim=2,
+        hidden_units=4,
+        conv_channels=(1,) * 20,
+        image_shape=(8, 8),
+        max_epochs=1,
+        random_state=0,
+    ).fit(X)
+    path = tmp_path / "vae.safetensors"
+    dump(vae, path)
+    side = 2**20
+    _change_json(
+        path,
+        "attributes",
+        {
+            "n_features_in_": side * side,
+            "input_shape_": {"type": "tuple", "items": [side * side]},
+            "image_shape_": {"type": "tuple", "items": [1, side, side]},
+        },
+    )
+    assert path.stat().st_size < 20_000
+    message = "values for each sample (14660155037096 bytes in float32), more than a file of "
     with pytest.raises(ValueError, match=_invalid("VAE", message)):
         load(path)
 

@@ -8,12 +8,25 @@ class name, its parameters and its fitted attributes. :func:`load` accepts
 only the classes listed in this module, and for each class only the fitted
 attributes it sets, of the kinds it sets; it rebuilds the network from the
 parameters and fitted attributes and fills in the weights, which must have the
-network's names, shapes and dtypes. Neither a crafted file's values nor its
-sizes can make it allocate much more memory than the file takes: its JSON
+network's names, shapes and dtypes and be finite, as must the scales; the
+sizes it declares (``n_features_in_``, ``image_shape_``) must not make the
+network compute far more values per sample than its weights (whose size,
+for a convolutional VAE, does not grow with its images). Neither a crafted
+file's values nor its sizes can make it allocate much more memory than the
+file takes: its JSON
 is parsed only if it holds few enough lists, objects and strings for its
 length, and the memory :func:`load` takes stays within about 30 times the
 size of the file (the arrays its JSON describes may take 16 bytes per
 character, Python's objects for its numbers some 10 more).
+
+The file carries a SHA-256 of its content, which detects corruption (a
+truncated copy, a flipped bit) but not tampering: it has no key, so whoever
+edits a file can write the digest that matches. Loading a file from someone
+else runs none of their code, but its weights are whatever they put there:
+load models from sources you trust, and check a file you were sent against a
+SHA-256 of the whole file that its author published where you trust it
+(``sha256sum vae.safetensors``, or
+``hashlib.sha256(Path("vae.safetensors").read_bytes()).hexdigest()``).
 
 Examples
 --------
@@ -101,6 +114,16 @@ _MAX_JSON_DEPTH = 16
 #: when the network is moved there, or, for ``"meta"``, drop the weights.
 _DEVICE_TYPES = ("cpu", "cuda", "mps")
 
+#: The values that a network computes for one sample (its input and the
+#: output of each layer) may take this many bytes in float32, plus this many
+#: per byte of the file. A convolutional VAE's weights do not grow with its
+#: images, so a small file could otherwise declare images of 2**40 pixels and
+#: make the first decode ask for terabytes; those that :func:`dump` writes
+#: compute a few bytes or less per byte of the file.
+_MAX_SAMPLE_BYTES, _SAMPLE_BYTES_PER_FILE_BYTE = 2**26, 16
+
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+
 #: The only classes a model file may name.
 _ESTIMATORS: dict[str, type] = {"VAE": VAE, "MLPClassifier": MLPClassifier}
 
@@ -124,8 +147,12 @@ def _is_vector(value, n_features, kinds: str) -> bool:
 
 
 _FEATURE_FLOATS = (
-    "a float ndarray of shape (n_features_in_,)",
-    lambda value, n: _is_vector(value, n, "f"),
+    "a float ndarray of shape (n_features_in_,) of finite values",
+    lambda value, n: _is_vector(value, n, "f") and bool(np.isfinite(value).all()),
+)
+_FEATURE_SCALES = (
+    "a float ndarray of shape (n_features_in_,) of finite positive values",
+    lambda value, n: _is_vector(value, n, "f") and bool((np.isfinite(value) & (value > 0)).all()),
 )
 
 #: What each fitted attribute must be: words for messages, and a test of its
@@ -148,11 +175,11 @@ _ATTRIBUTE_KINDS = {
     ),
     "images_declared_": ("a bool", lambda value, n: isinstance(value, bool)),
     "pixel_max_": (
-        "a positive float",
-        lambda value, n: isinstance(value, float) and 0 < value < math.inf,
+        "a positive float at most float32's largest, 3.4e38",
+        lambda value, n: isinstance(value, float) and 0 < value <= _FLOAT32_MAX,
     ),
     "mean_": _FEATURE_FLOATS,
-    "scale_": _FEATURE_FLOATS,
+    "scale_": _FEATURE_SCALES,
     "classes_": (
         "an ndarray of 2 or more classes",
         lambda value, n: isinstance(value, np.ndarray) and value.ndim == 1 and len(value) >= 2,
@@ -230,8 +257,9 @@ def dump(estimator: VAE | MLPClassifier, path: str | os.PathLike) -> None:
         If ``estimator`` is not one of the classes above, or a fitted
         attribute holds a value that cannot be saved as JSON.
     ValueError
-        If the fitted attributes are not those that :func:`load` accepts:
-        one set by hand, or an entry of ``history_`` that is not a number.
+        If the fitted attributes or weights are not those that :func:`load`
+        accepts: one set by hand, an entry of ``history_`` that is not a
+        number, or weights or scales that are NaN or infinite.
     sklearn.exceptions.NotFittedError
         If ``estimator`` is not fitted.
     FileNotFoundError
@@ -262,7 +290,14 @@ def dump(estimator: VAE | MLPClassifier, path: str | os.PathLike) -> None:
         "attributes": attributes,
     }
     metadata["sha256"] = _digest(metadata, tensors)
-    _write_atomically(path, safetensors.torch.save(tensors, metadata=metadata))
+    data = safetensors.torch.save(tensors, metadata=metadata)
+    try:
+        _check_finite(tensors)
+        with torch.device("meta"):
+            _check_network_size(estimator, estimator._build_network(), len(data))
+    except ValueError as exc:
+        raise ValueError(f"Cannot save the {name}, as load would refuse it: {exc}.") from None
+    _write_atomically(path, data)
 
 
 def load(
@@ -302,9 +337,12 @@ def load(
         shapes (a ``device_`` of a type other than cpu, cuda or mps among
         them, refused before the network is moved), weights of other names,
         shapes or dtypes than the network's,
-        arrays that would take much more memory than the file, or JSON that
-        would: more lists, objects or strings than its length allows, or
-        nested deeper than 16 levels.
+        weights or scales that are NaN or infinite, sizes (``n_features_in_``,
+        ``image_shape_``) for which the network would compute far more values
+        per sample than the size of the file allows, arrays that would take
+        much more memory than the file, or JSON that would: more lists,
+        objects or strings than its length allows, or nested deeper than 16
+        levels.
     FileNotFoundError
         If ``path`` does not exist.
     IsADirectoryError
@@ -317,6 +355,7 @@ def load(
             "vaeaug.persistence.dump."
         )
     try:
+        size = path.stat().st_size
         with safe_open(path, framework="pt") as file:
             metadata = file.metadata() or {}
             cls = _check_header(path, metadata)
@@ -340,6 +379,7 @@ def load(
         # On the meta device building draws no initial weights: the file's are used.
         with torch.device("meta"):
             module = estimator._build_network()
+        _check_network_size(estimator, module, size)
         _check_weights(tensors, module)
         module.load_state_dict(tensors, assign=True)
     except (AttributeError, KeyError, OverflowError, RuntimeError, TypeError, ValueError) as exc:
@@ -418,7 +458,7 @@ def _describe(value) -> str:
 
 
 def _check_weights(tensors: dict[str, torch.Tensor], module: torch.nn.Module) -> None:
-    """Raise ValueError unless the tensors named as the network's have their dtypes.
+    """Raise ValueError unless the tensors named as the network's have their dtypes and are finite.
 
     ``load_state_dict`` checks the names and shapes, but with ``assign=True``
     it would keep float64 weights in a float32 network.
@@ -429,6 +469,45 @@ def _check_weights(tensors: dict[str, torch.Tensor], module: torch.nn.Module) ->
                 f"its tensor {key} is of dtype {tensors[key].dtype}; the network's is "
                 f"{expected.dtype}"
             )
+    _check_finite(tensors)
+
+
+def _check_finite(tensors: dict[str, torch.Tensor]) -> None:
+    """Raise ValueError if a floating-point tensor holds NaN or an infinity."""
+    for key, tensor in tensors.items():
+        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+            raise ValueError(f"its tensor {key} holds NaN or infinite values")
+
+
+def _check_network_size(estimator, module: torch.nn.Module, file_size: int) -> None:
+    """Raise ValueError if ``module`` computes more values per sample than ``file_size`` allows.
+
+    ``module`` is on the meta device, where a sample is passed through it
+    without memory: the shapes of the outputs of its layers are counted.
+    """
+    shape = getattr(estimator, "image_shape_", None) or (estimator.n_features_in_,)
+    values = math.prod(shape)
+
+    def count(layer, inputs, output):
+        nonlocal values
+        for tensor in output if isinstance(output, tuple) else (output,):
+            values += tensor.numel()
+
+    layers = [layer for layer in module.modules() if next(layer.children(), None) is None]
+    hooks = [layer.register_forward_hook(count) for layer in layers]
+    try:
+        with torch.no_grad():
+            module.eval()(torch.empty((1, *shape), device="meta"))
+    finally:
+        for hook in hooks:
+            hook.remove()
+    allowed = _MAX_SAMPLE_BYTES + _SAMPLE_BYTES_PER_FILE_BYTE * file_size
+    if 4 * values > allowed:
+        raise ValueError(
+            f"its network computes {values} values for each sample ({4 * values} bytes in "
+            f"float32), more than a file of {file_size} bytes allows ({allowed} bytes): its "
+            "image_shape_ or n_features_in_ is far larger than its weights"
+        )
 
 
 def _params_to_json(estimator: BaseEstimator) -> dict:
