@@ -25,6 +25,7 @@ import joblib
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 from conftest import FAST
 from sklearn.decomposition import PCA
 from sklearn.frozen import FrozenEstimator
@@ -149,6 +150,13 @@ ESTIMATOR_CASES = [
         Y6,
         "Input X contains NaN",
         id="jitter-nan",
+    ),
+    pytest.param(  # trained on images divided by 1e39: zeros in float32
+        VAE(**TINY, image_shape=(4, 4)),
+        np.where(np.eye(6, 16) > 0, 1e39, IMAGES),
+        None,
+        r"^X holds 1e\+39, out of float32's range \(\+-3\.403e\+38\), in which the VAE computes\.$",
+        id="vae-pixel-beyond-float32",
     ),
     # The shape of X
     pytest.param(
@@ -474,6 +482,34 @@ def test_vae_transform_refuses_what_fit_refuses():
     with pytest.raises(ValueError, match=r"these columns do not: 'b' \(category\)"):
         vae.transform(bad)
     _assert_unchanged(bad, before)
+
+
+def test_vae_refuses_values_beyond_float32_instead_of_returning_nan(fitted_vae):
+    # Checked in float64, then cast to float32, where they overflowed: all-NaN output.
+    table = VAE(**TINY, architecture="dense", random_state=0).fit(X6)
+    large = copy.deepcopy(table)
+    with torch.no_grad():
+        large.module_.decoder[0].weight.fill_(1.0)  # 4 values of 3e38 sum to infinity
+    cases = [
+        (fitted_vae.inverse_transform, np.full((3, 4), 1e39), r"^Z holds 1e\+39, out of float32's"),
+        (
+            large.inverse_transform,
+            np.array([[0.0] * 4, [3e38] * 4]),
+            r"^Row 1 of Z decodes to NaN or infinite values: its values are so far from",
+        ),
+        (fitted_vae.transform, np.where(np.eye(6, 16) > 0, -1e39, IMAGES), r"X holds -1e\+39"),
+        (
+            table.transform,
+            np.where(np.eye(6, 3) > 0, 1e40, X6),
+            r"^X holds 1e\+40 in column 0, which, standardised with the training data's mean 7.5 "
+            r"and scale 5.12348, is out of float32's range \(\+-3\.403e\+38\)",
+        ),
+    ]
+    for method, values, match in cases:
+        before = values.copy()
+        with pytest.raises(ValueError, match=match):
+            method(values)
+        _assert_unchanged(values, before)
 
 
 # ------------------------------------------------------------- accepted dtypes

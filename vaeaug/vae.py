@@ -39,6 +39,10 @@ from .training import RowSource, fit_module, resolve_device
 # 12-epoch schedule (benchmarks/README.md, benchmark 1).
 _ADAM_BETAS = (0.9, 0.99)
 
+#: The largest float32: the network computes in float32, where larger values
+#: overflow to infinity and give NaN.
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+
 
 class VAE(TorchStateMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     """Variational autoencoder as a scikit-learn transformer.
@@ -374,6 +378,13 @@ class VAE(TorchStateMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         -------
         Z : ndarray of shape (n_samples, latent_dim)
             float32 when ``X`` is float32, float64 otherwise.
+
+        Raises
+        ------
+        ValueError
+            When ``X`` holds a value out of float32's range (as scaled for the
+            network), or one so far from the training data that the network
+            overflows: the VAE computes in float32.
         """
         check_is_fitted(self)
         X_2d, _ = self._validate(X, reset=False)
@@ -382,7 +393,9 @@ class VAE(TorchStateMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
                 self.module_.encode(self._to_tensor(X_2d[rows]))[0].cpu()
                 for rows in row_batches(len(X_2d), INFERENCE_BATCH_SIZE)
             ]
-        return torch.cat(means).numpy().astype(_float_dtype(X_2d), copy=False)
+        Z = torch.cat(means)
+        _check_finite_output(Z, "X", "encodes")
+        return Z.numpy().astype(_float_dtype(X_2d), copy=False)
 
     def inverse_transform(self, Z) -> np.ndarray:
         """Decode latent vectors to samples in the scale and shape of the training data.
@@ -398,6 +411,12 @@ class VAE(TorchStateMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
             Decoded samples (Bernoulli means times ``pixel_max_`` for images,
             Gaussian means for tables); float32 when ``Z`` is float32, float64
             otherwise.
+
+        Raises
+        ------
+        ValueError
+            When ``Z`` holds a value out of float32's range, or one so large
+            that the network overflows: the VAE decodes in float32.
         """
         check_is_fitted(self)
         Z = check_array(Z, dtype=[np.float64, np.float32], input_name="Z")
@@ -405,11 +424,13 @@ class VAE(TorchStateMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
             raise ValueError(
                 f"Z has {Z.shape[1]} columns but the VAE's latent_dim is {self.latent_dim}."
             )
+        _check_float32_range(Z, "Z")
         out = np.empty((len(Z), self.n_features_in_), dtype=Z.dtype)
         with torch.no_grad():
             for rows in row_batches(len(Z), INFERENCE_BATCH_SIZE):
                 z = torch.as_tensor(Z[rows], dtype=torch.float32, device=self.device_)
                 decoded = self.module_.decode(z).flatten(1)
+                _check_finite_output(decoded, "Z", "decodes", first_row=rows.start)
                 if self.image_shape_ is not None:
                     decoded = torch.sigmoid(decoded) * self.pixel_max_
                 out[rows] = decoded.cpu().numpy()
@@ -460,6 +481,7 @@ class VAE(TorchStateMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
                 f"Images must have non-negative pixel values; X has a minimum of {low}. "
                 "For data that are not images use architecture='dense'."
             )
+        _check_float32_range(np.array([high]), "X")
         self.pixel_max_ = 1.0 if high <= 1 else float(high)
 
     def _to_tensor(self, X: np.ndarray) -> torch.Tensor:
@@ -481,11 +503,25 @@ class VAE(TorchStateMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
             x = (x.to(self.device_, torch.float32) / pixel_max).clamp_(0.0, 1.0)
         else:
             if self.image_shape_ is not None:
+                _check_float32_range(X, "X")
                 x = np.clip(X / self.pixel_max_, 0.0, 1.0, dtype=np.float32)
             else:
-                x = ((X - self.mean_) / self.scale_).astype(np.float32)
+                with np.errstate(over="ignore"):  # refused below, by name
+                    x = ((X - self.mean_) / self.scale_).astype(np.float32)
+                self._check_standardised(X, x)
             x = torch.from_numpy(np.ascontiguousarray(x)).to(self.device_)
         return x if self.image_shape_ is None else x.view(-1, *self.image_shape_)
+
+    def _check_standardised(self, X: np.ndarray, x: np.ndarray) -> None:
+        """Raise ValueError if a standardised value ``x`` of ``X`` overflowed float32."""
+        if np.isfinite(x).all():
+            return
+        row, column = np.argwhere(~np.isfinite(x))[0]
+        raise ValueError(
+            f"X holds {X[row, column].item()!r} in column {column}, which, standardised with the "
+            f"training data's mean {self.mean_[column]:.6g} and scale {self.scale_[column]:.6g}, "
+            f"is out of float32's range (+-{_FLOAT32_MAX:.4g}), in which the VAE computes."
+        )
 
     def _make_callbacks(self, has_validation: bool) -> list:
         callbacks = []
@@ -499,6 +535,32 @@ class VAE(TorchStateMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
+
+
+def _check_float32_range(values: np.ndarray, name: str) -> None:
+    """Raise ValueError if ``values`` holds a number out of float32's range, as ``name``."""
+    if values.dtype.kind != "f" or values.dtype.itemsize <= 4 or values.size == 0:
+        return
+    low, high = values.min(), values.max()
+    if -_FLOAT32_MAX <= low and high <= _FLOAT32_MAX:
+        return
+    value = high if high > _FLOAT32_MAX else low
+    raise ValueError(
+        f"{name} holds {float(value)!r}, out of float32's range (+-{_FLOAT32_MAX:.4g}), in "
+        "which the VAE computes."
+    )
+
+
+def _check_finite_output(output: torch.Tensor, name: str, verb: str, first_row: int = 0) -> None:
+    """Raise ValueError if the network's ``output`` for rows of ``name`` holds NaN or infinity."""
+    finite = torch.isfinite(output).flatten(1).all(1)
+    if bool(finite.all()):
+        return
+    row = first_row + int(torch.nonzero(~finite)[0, 0])
+    raise ValueError(
+        f"Row {row} of {name} {verb} to NaN or infinite values: its values are so far from "
+        "the training data's that the network, which computes in float32, overflows."
+    )
 
 
 def _float_dtype(X: np.ndarray) -> type:
