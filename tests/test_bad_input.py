@@ -276,6 +276,28 @@ ESTIMATOR_CASES = [
         "Input y contains NaN",
         id="feature-space-y-nan",
     ),
+    pytest.param(  # matched no row: the "unlabelled" rows were augmented as a class
+        FeatureSpaceAugmenter(unlabelled_label=-1),
+        X6,
+        np.array(["a", "b", "unknown", "a", "b", "unknown"]),
+        r"^unlabelled_label=-1 is a number, but y holds str labels \(dtype <U7\): it would "
+        r"match no row\. Give the label of the unlabelled rows as it is in y\.$",
+        id="feature-space-unlabelled-int-for-str-labels",
+    ),
+    pytest.param(
+        AffineJitterAugmenter(unlabelled_label="-1"),
+        IMAGES,
+        np.array([0, 1, -1, 0, 1, -1]),
+        r"unlabelled_label='-1' is a str, but y holds numeric labels \(dtype int64\)",
+        id="jitter-unlabelled-str-for-int-labels",
+    ),
+    pytest.param(
+        FeatureSpaceAugmenter(unlabelled_label=-1),
+        X6,
+        np.array(["a", "b", "?", "a", "b", "?"], dtype=object),
+        r"unlabelled_label=-1 is a number, but y holds str labels \(dtype object\)",
+        id="feature-space-unlabelled-int-for-object-str-labels",
+    ),
     # sampling_strategy
     pytest.param(
         FeatureSpaceAugmenter(sampling_strategy={0: 1, 1: 3}),
