@@ -169,6 +169,27 @@ ESTIMATOR_CASES = [
         r"0 feature\(s\)",
         id="feature-space-no-features",
     ),
+    pytest.param(  # numpy's "cannot reshape array of size 0"
+        VAE(**TINY),
+        np.zeros((0, 8, 8)),
+        None,
+        r"^X must hold at least one sample and one value per sample; its shape is \(0, 8, 8\)\.$",
+        id="vae-no-images",
+    ),
+    pytest.param(
+        AffineJitterAugmenter(),
+        np.zeros((0, 1, 4, 4)),
+        [],
+        r"^X must hold at least one sample and one value per sample; its shape is \(0, 1, 4, 4\)",
+        id="jitter-no-images",
+    ),
+    pytest.param(
+        FeatureSpaceAugmenter(),
+        np.zeros((6, 0, 4)),
+        Y6,
+        r"^X must hold at least one sample and one value per sample; its shape is \(6, 0, 4\)",
+        id="feature-space-images-of-no-pixel",
+    ),
     pytest.param(
         FeatureSpaceAugmenter(),
         np.ones(6),

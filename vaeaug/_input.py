@@ -61,6 +61,11 @@ def flatten_samples(X):
             f"{array.ndim}."
         )
     if array.ndim > 2:
+        if min(array.shape) < 1:  # reshape cannot tell the width of no value
+            raise ValueError(
+                "X must hold at least one sample and one value per sample; its shape is "
+                f"{array.shape}."
+            )
         return array.reshape(len(array), -1), array.shape[1:]
     return X, None
 

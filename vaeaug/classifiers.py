@@ -19,7 +19,7 @@ from ._atomic import fit_atomically
 from ._input import INFERENCE_BATCH_SIZE, row_batches, standard_scaling
 from ._torch_state import TorchStateMixin
 from .callbacks import EarlyStopping, ProgressBar
-from .training import fit_module, resolve_device
+from .training import fit_module, resolve_device, validation_size
 
 
 class GeneratorDropout(nn.Dropout):
@@ -87,7 +87,9 @@ class MLPClassifier(TorchStateMixin, ClassifierMixin, BaseEstimator):
     max_epochs : int, default=100
         Largest number of passes over the training data.
     batch_size : int, default=128
-        Mini-batch size.
+        Mini-batch size; at least 2 when ``n_layers > 0``, as batch
+        normalisation cannot train on one sample (and so are the training
+        samples left beside the ``validation_fraction``).
     learning_rate : float, default=1e-3
         Adam's learning rate.
     validation_fraction : float, default=0.1
@@ -199,6 +201,8 @@ class MLPClassifier(TorchStateMixin, ClassifierMixin, BaseEstimator):
             raise ValueError(
                 f"MLPClassifier needs samples of at least 2 classes; got 1 class: {self.classes_}."
             )
+        if self.n_layers > 0:
+            self._check_batch_normalisation(len(X))
         self.mean_, self.scale_ = standard_scaling(X)
         self.device_ = resolve_device(self.device)
         self.module_, self.history_ = fit_module(
@@ -213,6 +217,26 @@ class MLPClassifier(TorchStateMixin, ClassifierMixin, BaseEstimator):
             batch_size=self.batch_size,
             learning_rate=self.learning_rate,
         )
+
+    def _check_batch_normalisation(self, n_samples: int) -> None:
+        """Raise ValueError unless every training batch holds 2 samples or more.
+
+        Batch normalisation, after each hidden layer, cannot train on one sample.
+        """
+        if self.batch_size < 2:
+            raise ValueError(
+                f"batch_size={self.batch_size}: MLPClassifier normalises each training batch "
+                "(batch normalisation after each hidden layer), which needs at least 2 "
+                "samples per batch; use batch_size=2 or more."
+            )
+        n_valid = validation_size(n_samples, self.validation_fraction)
+        if n_samples - n_valid < 2:
+            raise ValueError(
+                f"MLPClassifier needs at least 2 training samples for the batch normalisation "
+                f"after each hidden layer; X has {n_samples}, of which "
+                f"validation_fraction={self.validation_fraction} holds {n_valid} out. Pass "
+                "more samples, or validation_fraction=0."
+            )
 
     def _build_network(self) -> MLP:
         """The untrained network for the data described by the fitted attributes."""
