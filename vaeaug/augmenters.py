@@ -277,8 +277,9 @@ class VAEAugmenter(BaseLatentAugmenter):
     random_state : int, RandomState instance or None, default=None
         Seeds the generation and, unless ``vae`` has a ``random_state`` of its
         own, the training of the cloned VAE (the VAE's own seed wins when it
-        is set). The same seed gives the same output on the CPU, without
-        touching global random states.
+        is set). The same seed gives the same output on the CPU of one
+        machine, with one torch version and one number of torch threads (see
+        :class:`~vaeaug.VAE`), without touching global random states.
 
     Attributes
     ----------

@@ -159,9 +159,13 @@ class VAE(TorchStateMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
 
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, the validation split and the batches.
-        An int gives the same weights on every CPU run. The global torch
-        random state is left untouched; so is numpy's, unless ``None``
-        draws the seed from it.
+        An int gives the same weights from run to run on the CPU of one
+        machine, with one torch version and one number of torch threads
+        (``torch.get_num_threads()``); another thread count, torch version or
+        CPU can round differently in the last bits, and training can grow
+        such differences (see the user guide's "Reproducibility and
+        devices"). The global torch random state is left untouched; so is
+        numpy's, unless ``None`` draws the seed from it.
 
     Attributes
     ----------
