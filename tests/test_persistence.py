@@ -777,6 +777,47 @@ def test_images_far_larger_than_the_weights_are_refused(digits, tmp_path):
         load(path)
 
 
+@pytest.mark.parametrize(
+    "kind, change, message",
+    [
+        (  # 100,000 layers in 340 KB took 1.7 GB and two minutes to build
+            "image",
+            {"conv_channels": [1] * 20_000},
+            "its parameter conv_channels declares 20000 layers, whose weights and biases would "
+            "be 40000 tensors; it holds 18",
+        ),
+        (
+            "mlp",
+            {"n_layers": 1000},
+            "its parameter n_layers declares 1000 layers, whose weights and biases would be "
+            "2000 tensors; it holds 16",
+        ),
+    ],
+)
+def test_more_layers_than_the_file_holds_weights_for_are_refused_before_they_are_built(
+    kind, change, message, fitted, tmp_path, monkeypatch
+):
+    path = tmp_path / "model.safetensors"
+    dump(fitted[kind], path)
+    _change_json(path, "params", change)
+    built = []
+    monkeypatch.setattr(type(fitted[kind]), "_build_network", lambda self: built.append(1))
+    with pytest.raises(ValueError, match=_invalid(type(fitted[kind]).__name__, message)):
+        load(path)
+    assert built == []
+
+
+def test_more_tensors_than_the_size_of_the_file_allows_are_refused(fitted, tmp_path):
+    path = tmp_path / "vae.safetensors"
+    dump(fitted["table"], path)
+    _rewrite(path, digest=True, tensors={f"extra{i}": torch.zeros(1) for i in range(5000)})
+    pattern = (
+        r"^Cannot load .*: it holds 5010 tensors, and a vaeaug model file of \d+ bytes holds at"
+    )
+    with pytest.raises(ValueError, match=pattern):
+        load(path)
+
+
 def test_attributes_that_load_would_refuse_are_not_saved(digits, tmp_path):
     vae, _ = _fit_small("vae", digits)
     vae.history_[0]["note"] = "a str"

@@ -15,7 +15,9 @@ for a convolutional VAE, does not grow with its images). Neither a crafted
 file's values nor its sizes can make it allocate much more memory than the
 file takes: its JSON
 is parsed only if it holds few enough lists, objects and strings for its
-length, and the memory :func:`load` takes stays within about 30 times the
+length, the network is built only if the file holds few enough tensors for
+its size and a weight and a bias for each layer its parameters declare, and
+the memory :func:`load` takes stays within about 30 times the
 size of the file (the arrays its JSON describes may take 16 bytes per
 character, Python's objects for its numbers some 10 more).
 
@@ -123,6 +125,13 @@ _DEVICE_TYPES = ("cpu", "cuda", "mps")
 _MAX_SAMPLE_BYTES, _SAMPLE_BYTES_PER_FILE_BYTE = 2**26, 16
 
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+#: A model file may hold this many tensors, plus one per this many bytes: a
+#: network's layers are built, on the meta device, before its weights are
+#: compared with the file's, and each layer takes some 20 KB there; the
+#: parameters may declare no more layers than the file holds weights and
+#: biases. The networks of vaeaug hold a few dozen tensors.
+_MAX_TENSORS, _FILE_BYTES_PER_TENSOR = 4096, 4096
 
 #: The only classes a model file may name.
 _ESTIMATORS: dict[str, type] = {"VAE": VAE, "MLPClassifier": MLPClassifier}
@@ -342,7 +351,8 @@ def load(
         per sample than the size of the file allows, arrays that would take
         much more memory than the file, or JSON that would: more lists,
         objects or strings than its length allows, or nested deeper than 16
-        levels.
+        levels; more tensors than its size allows, or parameters that declare
+        more layers than it holds weights for.
     FileNotFoundError
         If ``path`` does not exist.
     IsADirectoryError
@@ -359,7 +369,14 @@ def load(
         with safe_open(path, framework="pt") as file:
             metadata = file.metadata() or {}
             cls = _check_header(path, metadata)
-            tensors = {key: file.get_tensor(key) for key in file.keys()}
+            keys = file.keys()
+            allowed = _MAX_TENSORS + size // _FILE_BYTES_PER_TENSOR
+            if len(keys) > allowed:
+                raise ValueError(
+                    f"Cannot load {path}: it holds {len(keys)} tensors, and a vaeaug model file "
+                    f"of {size} bytes holds at most {allowed}."
+                )
+            tensors = {key: file.get_tensor(key) for key in keys}
     except SafetensorError as exc:
         raise ValueError(
             f"Cannot load {path}: it is not a vaeaug model file, or it is truncated or "
@@ -376,6 +393,7 @@ def load(
         _check_fitted_attributes(cls, attributes)
         for name, value in attributes.items():
             setattr(estimator, name, value)
+        _check_layer_count(estimator, len(tensors))
         # On the meta device building draws no initial weights: the file's are used.
         with torch.device("meta"):
             module = estimator._build_network()
@@ -477,6 +495,25 @@ def _check_finite(tensors: dict[str, torch.Tensor]) -> None:
     for key, tensor in tensors.items():
         if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
             raise ValueError(f"its tensor {key} holds NaN or infinite values")
+
+
+def _check_layer_count(estimator, n_tensors: int) -> None:
+    """Raise ValueError if the parameters declare more layers than ``n_tensors`` weigh.
+
+    Each layer of a hidden stack (``conv_channels`` of a convolutional VAE,
+    ``n_layers`` of the MLP) has a weight and a bias, so that a file of few
+    tensors cannot make :func:`load` build a network of a million layers.
+    """
+    if isinstance(estimator, VAE):
+        layers = len(estimator.conv_channels) if estimator.image_shape_ is not None else 0
+        name = "conv_channels"
+    else:
+        layers, name = estimator.n_layers, "n_layers"
+    if 2 * layers > n_tensors:
+        raise ValueError(
+            f"its parameter {name} declares {layers} layers, whose weights and biases would "
+            f"be {2 * layers} tensors; it holds {n_tensors}"
+        )
 
 
 def _check_network_size(estimator, module: torch.nn.Module, file_size: int) -> None:
