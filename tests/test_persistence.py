@@ -807,7 +807,7 @@ def test_more_layers_than_the_file_holds_weights_for_are_refused_before_they_are
     assert built == []
 
 
-def test_more_tensors_than_the_size_of_the_file_allows_are_refused(fitted, tmp_path):
+def test_more_tensors_than_the_size_of_the_file_allows_are_refused(fitted, digits, tmp_path):
     path = tmp_path / "vae.safetensors"
     dump(fitted["table"], path)
     _rewrite(path, digest=True, tensors={f"extra{i}": torch.zeros(1) for i in range(5000)})
@@ -816,6 +816,15 @@ def test_more_tensors_than_the_size_of_the_file_allows_are_refused(fitted, tmp_p
     )
     with pytest.raises(ValueError, match=pattern):
         load(path)
+    X, y = digits
+    deep = MLPClassifier(hidden_units=1, n_layers=600, max_epochs=1, random_state=0).fit(X, y)
+    pattern = (
+        r"^Cannot save the MLPClassifier, as load would refuse it: its network holds 4202 "
+        r"tensors, and a file of \d+ bytes may hold \d+\.$"
+    )
+    with pytest.raises(ValueError, match=pattern):
+        dump(deep, tmp_path / "deep.safetensors")
+    assert not (tmp_path / "deep.safetensors").exists()
 
 
 def test_attributes_that_load_would_refuse_are_not_saved(digits, tmp_path):

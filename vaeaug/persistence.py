@@ -301,6 +301,12 @@ def dump(estimator: VAE | MLPClassifier, path: str | os.PathLike) -> None:
     metadata["sha256"] = _digest(metadata, tensors)
     data = safetensors.torch.save(tensors, metadata=metadata)
     try:
+        allowed = _MAX_TENSORS + len(data) // _FILE_BYTES_PER_TENSOR
+        if len(tensors) > allowed:
+            raise ValueError(
+                f"its network holds {len(tensors)} tensors, and a file of {len(data)} bytes "
+                f"may hold {allowed}"
+            )
         _check_finite(tensors)
         with torch.device("meta"):
             _check_network_size(estimator, estimator._build_network(), len(data))
