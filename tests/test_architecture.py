@@ -152,11 +152,6 @@ def test_booleans_are_not_counts(model, name):
         model(**{name: True}).fit(np.zeros((10, 4)), np.arange(10) % 2)
 
 
-def test_the_mlp_needs_batches_of_two_for_batch_norm():
-    with pytest.raises(InvalidParameterError, match=r"'batch_size' parameter .* range \[2, inf\)"):
-        TorchMLPClassifier(batch_size=1).fit(np.zeros((10, 4)), np.arange(10) % 2)
-
-
 @pytest.mark.parametrize(
     "model, X, y",
     [

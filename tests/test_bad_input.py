@@ -25,6 +25,7 @@ import joblib
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 from conftest import FAST
 from sklearn.decomposition import PCA
 from sklearn.frozen import FrozenEstimator
@@ -150,6 +151,13 @@ ESTIMATOR_CASES = [
         "Input X contains NaN",
         id="jitter-nan",
     ),
+    pytest.param(  # trained on images divided by 1e39: zeros in float32
+        VAE(**TINY, image_shape=(4, 4)),
+        np.where(np.eye(6, 16) > 0, 1e39, IMAGES),
+        None,
+        r"^X holds 1e\+39, out of float32's range \(\+-3\.403e\+38\), in which the VAE computes\.$",
+        id="vae-pixel-beyond-float32",
+    ),
     # The shape of X
     pytest.param(
         FeatureSpaceAugmenter(), np.ones((0, 3)), [], r"0 sample\(s\)", id="feature-space-empty"
@@ -160,6 +168,27 @@ ESTIMATOR_CASES = [
         Y6,
         r"0 feature\(s\)",
         id="feature-space-no-features",
+    ),
+    pytest.param(  # numpy's "cannot reshape array of size 0"
+        VAE(**TINY),
+        np.zeros((0, 8, 8)),
+        None,
+        r"^X must hold at least one sample and one value per sample; its shape is \(0, 8, 8\)\.$",
+        id="vae-no-images",
+    ),
+    pytest.param(
+        AffineJitterAugmenter(),
+        np.zeros((0, 1, 4, 4)),
+        [],
+        r"^X must hold at least one sample and one value per sample; its shape is \(0, 1, 4, 4\)",
+        id="jitter-no-images",
+    ),
+    pytest.param(
+        FeatureSpaceAugmenter(),
+        np.zeros((6, 0, 4)),
+        Y6,
+        r"^X must hold at least one sample and one value per sample; its shape is \(6, 0, 4\)",
+        id="feature-space-images-of-no-pixel",
     ),
     pytest.param(
         FeatureSpaceAugmenter(),
@@ -267,6 +296,28 @@ ESTIMATOR_CASES = [
         np.array([0, 1, np.nan, 0, 1, 0]),
         "Input y contains NaN",
         id="feature-space-y-nan",
+    ),
+    pytest.param(  # matched no row: the "unlabelled" rows were augmented as a class
+        FeatureSpaceAugmenter(unlabeled_label=-1),
+        X6,
+        np.array(["a", "b", "unknown", "a", "b", "unknown"]),
+        r"^unlabeled_label=-1 is a number, but y holds str labels \(dtype <U7\): it would "
+        r"match no row\. Give the label of the unlabelled rows as it is in y\.$",
+        id="feature-space-unlabelled-int-for-str-labels",
+    ),
+    pytest.param(
+        AffineJitterAugmenter(unlabeled_label="-1"),
+        IMAGES,
+        np.array([0, 1, -1, 0, 1, -1]),
+        r"unlabeled_label='-1' is a str, but y holds numeric labels \(dtype int64\)",
+        id="jitter-unlabelled-str-for-int-labels",
+    ),
+    pytest.param(
+        FeatureSpaceAugmenter(unlabeled_label=-1),
+        X6,
+        np.array(["a", "b", "?", "a", "b", "?"], dtype=object),
+        r"unlabeled_label=-1 is a number, but y holds str labels \(dtype object\)",
+        id="feature-space-unlabelled-int-for-object-str-labels",
     ),
     # sampling_strategy
     pytest.param(
@@ -474,6 +525,34 @@ def test_vae_transform_refuses_what_fit_refuses():
     with pytest.raises(ValueError, match=r"these columns do not: 'b' \(category\)"):
         vae.transform(bad)
     _assert_unchanged(bad, before)
+
+
+def test_vae_refuses_values_beyond_float32_instead_of_returning_nan(fitted_vae):
+    # Checked in float64, then cast to float32, where they overflowed: all-NaN output.
+    table = VAE(**TINY, architecture="dense", random_state=0).fit(X6)
+    large = copy.deepcopy(table)
+    with torch.no_grad():
+        large.module_.decoder[0].weight.fill_(1.0)  # 4 values of 3e38 sum to infinity
+    cases = [
+        (fitted_vae.inverse_transform, np.full((3, 4), 1e39), r"^Z holds 1e\+39, out of float32's"),
+        (
+            large.inverse_transform,
+            np.array([[0.0] * 4, [3e38] * 4]),
+            r"^Row 1 of Z decodes to NaN or infinite values: its values are so far from",
+        ),
+        (fitted_vae.transform, np.where(np.eye(6, 16) > 0, -1e39, IMAGES), r"X holds -1e\+39"),
+        (
+            table.transform,
+            np.where(np.eye(6, 3) > 0, 1e40, X6),
+            r"^X holds 1e\+40 in column 0, which, standardised with the training data's mean 7.5 "
+            r"and scale 5.12348, is out of float32's range \(\+-3\.403e\+38\)",
+        ),
+    ]
+    for method, values, match in cases:
+        before = values.copy()
+        with pytest.raises(ValueError, match=match):
+            method(values)
+        _assert_unchanged(values, before)
 
 
 # ------------------------------------------------------------- accepted dtypes

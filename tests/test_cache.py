@@ -1,5 +1,9 @@
 """The cache of fitted VAEs behind ``memory=``: what its key holds, and faults."""
 
+import errno
+import os
+import shutil
+import stat
 import subprocess
 import sys
 import textwrap
@@ -13,6 +17,11 @@ from conftest import FAST
 
 from vaeaug import VAE, Callback, EarlyStopping
 from vaeaug.estimators._cache import cache_key, fit_with_memory
+
+AS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
+needs_permissions = pytest.mark.skipif(
+    AS_ROOT or sys.platform == "win32", reason="root writes into read-only folders"
+)
 
 
 @pytest.fixture
@@ -193,3 +202,112 @@ def test_two_processes_sharing_a_cache_folder_get_the_same_intact_model(tmp_path
     )
     assert third.stdout.strip() == "loaded"  # the entry left behind is intact
     np.testing.assert_array_equal(np.load(tmp_path / "z0.npy"), np.load(tmp_path / "z2.npy"))
+
+
+def _entries(folder):
+    return sorted(path.parent.name for path in Path(folder).rglob("output.pkl"))
+
+
+@pytest.fixture
+def full_disk(monkeypatch):
+    """joblib's writes of entries fail as on a full disk (works as root too)."""
+    from joblib._store_backends import FileSystemStoreBackend
+
+    def write(name, mode="r", *args, **kwargs):
+        if "w" in mode and os.path.basename(name).startswith("output.pkl"):
+            raise OSError(errno.ENOSPC, "No space left on device", name)
+        return open(name, mode, *args, **kwargs)
+
+    monkeypatch.setattr(FileSystemStoreBackend, "_open_item", staticmethod(write))
+
+
+def _fit_once_with_one_warning(X, folder, match):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        warnings.filterwarnings("ignore", "X has 64 features per sample", UserWarning)
+        vae = fit_with_memory(VAE(**FAST, random_state=1), X, str(folder))
+    messages = [str(w.message) for w in caught]
+    assert len(messages) == 1, messages
+    assert caught[0].category is UserWarning
+    assert match in messages[0], messages[0]
+    return vae
+
+
+def test_an_entry_that_cannot_be_written_is_trained_once_with_one_warning(
+    digits, tmp_path, fits, full_disk
+):
+    # It was trained, not written, not loaded ("could not be loaded"), trained again.
+    X, _ = digits
+    vae = _fit_once_with_one_warning(
+        X, tmp_path, "could not be written there (OSError: [Errno 28] No space left on device"
+    )
+    assert len(fits) == 1
+    expected = VAE(**FAST, random_state=1).fit(X).transform(X)
+    np.testing.assert_array_equal(vae.transform(X), expected)
+    assert _entries(tmp_path) == []
+    _fit_once_with_one_warning(X, tmp_path, "will be trained again the next time")
+    assert len(fits) == 3  # the fit above, and the one it compares with
+
+
+@needs_permissions
+def test_an_entry_in_a_read_only_folder_is_trained_once_with_one_warning(digits, tmp_path, fits):
+    X, _ = digits
+    fit_with_memory(VAE(**FAST, random_state=0), X, str(tmp_path))
+    (entry,) = tmp_path.rglob("output.pkl")
+    function = entry.parent.parent  # holds an entry per call
+    function.chmod(stat.S_IRUSR | stat.S_IXUSR)  # entries cannot be created there
+    try:
+        _fit_once_with_one_warning(X, tmp_path, "could not be written there (PermissionError")
+    finally:
+        function.chmod(stat.S_IRWXU)
+    assert len(fits) == 2
+    assert len(_entries(tmp_path)) == 1
+
+
+class _ReadOnlyLock:
+    """A FileLock on a folder that cannot be written."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def acquire(self):
+        raise PermissionError(errno.EACCES, "Permission denied", str(self.path))
+
+
+def _check_a_read_only_cache_serves_its_entries(X, folder, fits, expected):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        vae = fit_with_memory(VAE(**FAST, random_state=0), X, str(folder))
+    assert len(fits) == 0
+    np.testing.assert_array_equal(vae.transform(X), expected)
+    entries = _entries(folder)
+    vae = _fit_once_with_one_warning(X, folder, "cannot be written (PermissionError: [Errno 13]")
+    assert len(fits) == 1
+    np.testing.assert_array_equal(vae.transform(X), VAE(**FAST, random_state=1).fit(X).transform(X))
+    assert _entries(folder) == entries
+
+
+def test_a_cache_whose_lock_cannot_be_taken_serves_its_entries(digits, tmp_path, fits, monkeypatch):
+    # The lock file could not be opened: PermissionError, although the entry was there.
+    X, _ = digits
+    expected = fit_with_memory(VAE(**FAST, random_state=0), X, str(tmp_path)).transform(X)
+    fits.clear()
+    monkeypatch.setattr("vaeaug.estimators._cache.FileLock", _ReadOnlyLock)
+    _check_a_read_only_cache_serves_its_entries(X, tmp_path, fits, expected)
+
+
+@needs_permissions
+def test_a_read_only_cache_serves_its_entries(digits, tmp_path, fits):
+    X, _ = digits
+    folder = tmp_path / "cache"
+    expected = fit_with_memory(VAE(**FAST, random_state=0), X, str(folder)).transform(X)
+    fits.clear()
+    paths = [folder, *folder.rglob("*")]
+    for path in paths:
+        path.chmod(path.stat().st_mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
+    try:
+        _check_a_read_only_cache_serves_its_entries(X, folder, fits, expected)
+    finally:
+        for path in paths:
+            path.chmod(path.stat().st_mode | stat.S_IWUSR)
+    shutil.rmtree(folder)

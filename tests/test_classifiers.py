@@ -38,6 +38,39 @@ def test_one_class_is_refused():
         TorchMLPClassifier(max_epochs=1).fit(np.ones((4, 2)), [1, 1, 1, 1])
 
 
+@pytest.mark.parametrize(
+    "params, n_samples, match, remedy",
+    [
+        (
+            dict(batch_size=1),
+            20,
+            r"^batch_size=1: TorchMLPClassifier normalises each training batch "
+            r"\(batch normalisation after each hidden layer\), which needs at least 2 samples "
+            r"per batch; use batch_size=2 or more\.$",
+            dict(batch_size=2),
+        ),
+        (
+            dict(),
+            2,
+            r"^TorchMLPClassifier needs at least 2 training samples for the batch "
+            r"normalisation after each hidden layer; X has 2, of which "
+            r"validation_fraction=0\.1 holds 1 out\. Pass more samples, or "
+            r"validation_fraction=0\.$",
+            dict(validation_fraction=0),
+        ),
+    ],
+)
+def test_batch_normalisation_on_one_sample_is_refused_by_name(params, n_samples, match, remedy):
+    # torch's "Expected more than 1 value per channel when training"
+    X, y = load_digits(return_X_y=True)
+    X, y = X[:n_samples], np.arange(n_samples) % 2
+    params = dict(hidden_units=8, n_layers=1, max_epochs=1, **params)
+    with pytest.raises(ValueError, match=match):
+        TorchMLPClassifier(**params).fit(X, y)
+    TorchMLPClassifier(**{**params, **remedy}).fit(X, y)  # what the message says works
+    TorchMLPClassifier(**{**params, "n_layers": 0}).fit(X, y)  # no batch normalisation
+
+
 def test_dropout_draws_its_mask_from_the_generator():
     dropout = GeneratorDropout(0.25)
     x = torch.ones(100, 400)

@@ -5,8 +5,12 @@ import json
 import os
 import pickle
 import re
+import subprocess
+import sys
+import textwrap
 import tracemalloc
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -23,6 +27,7 @@ from vaeaug.engine._device import available_device
 from vaeaug.estimators import FittedAttribute
 from vaeaug.persistence import FORMAT_VERSION, _digest, dump, load
 
+REPO_ROOT = Path(__file__).resolve().parents[1]
 MLP_FAST = dict(hidden_units=16, n_layers=2, max_epochs=3, batch_size=64)
 
 
@@ -389,6 +394,24 @@ def test_a_newer_format_version_is_refused(fitted, tmp_path):
         load(path)
 
 
+@pytest.mark.parametrize("version", ["\u00b2", "\u0663", "9" * 5000])
+def test_a_format_version_of_other_characters_than_ascii_digits_is_refused(
+    version, fitted, tmp_path
+):
+    # "²".isdigit() and "٣".isdigit() are True, and int() refuses both.
+    path = tmp_path / "vae.safetensors"
+    dump(fitted["table"], path)
+    _rewrite(path, format_version=version)
+    pattern = f"its format_version {re.escape(repr(version))} is not a whole number"
+    with pytest.raises(ValueError, match=pattern):
+        load(path)
+
+
+def test_loading_a_folder_is_refused_by_name(tmp_path):
+    with pytest.raises(IsADirectoryError, match=r"Cannot load .*: it is a folder; load takes a"):
+        load(tmp_path)
+
+
 def test_an_unknown_class_is_refused(fitted, tmp_path):
     path = tmp_path / "vae.safetensors"
     dump(fitted["table"], path)
@@ -451,7 +474,9 @@ def _layout(**fields):
 
 
 def _strings(dtype, n):
-    return {"type": "ndarray", "dtype": dtype, "shape": [n], "data": [""] * n}
+    # Strings of 8 characters: shorter ones, as many, would exceed the strings a
+    # JSON text of their length may hold, refused before the bound on arrays.
+    return {"type": "ndarray", "dtype": dtype, "shape": [n], "data": ["abcdefgh"] * n}
 
 
 @pytest.mark.parametrize(
@@ -494,6 +519,70 @@ def test_arrays_larger_than_the_file_allows_are_refused_without_allocating(
     assert peak < 50 * 2**20
 
 
+def test_json_of_many_small_nodes_is_refused_before_it_is_parsed(fitted, tmp_path):
+    # 2.8 million empty lists in 11 MB: parsing them took some 400 MB.
+    path = tmp_path / "vae.safetensors"
+    dump(fitted["table"], path)
+    _change_json(path, "attributes", {"history_": [[]] * 2_800_000})
+    size = path.stat().st_size
+    script = textwrap.dedent(
+        """
+        import resource, sys
+        from vaeaug.persistence import load
+
+        def peak():  # bytes
+            try:  # Linux: the peak since the reset below
+                with open("/proc/self/status") as status:
+                    lines = [line.split() for line in status]
+                return next(int(line[1]) for line in lines if line[0] == "VmHWM:") * 1024
+            except OSError:  # the peak since the start, in bytes on macOS
+                return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+        try:
+            with open("/proc/self/clear_refs", "w") as clear_refs:
+                clear_refs.write("5")  # peak memory := current memory
+        except OSError:
+            pass
+        before = peak()
+        try:
+            load(sys.argv[1])
+        except ValueError as error:
+            print(error)
+        print(peak() - before)
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script, str(path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+        cwd=REPO_ROOT,
+    )
+    *error, growth = result.stdout.strip().splitlines()
+    # safetensors' parse of the header takes 3 times its size, the checksum 2 times.
+    assert int(growth) < 8 * size
+    message = "lists and objects, and a model file's may hold"
+    assert re.match(_invalid("VAE", message), "\n".join(error)), result.stdout
+
+
+def test_json_nested_too_deep_is_refused(fitted, tmp_path):
+    path = tmp_path / "vae.safetensors"
+    dump(fitted["table"], path)
+    nested = []
+    for _ in range(20):
+        nested = [nested]
+    _change_json(path, "attributes", {"history_": nested})
+    with pytest.raises(ValueError, match=_invalid("VAE", "nests lists and objects deeper than 16")):
+        load(path)
+    with safetensors.safe_open(path, framework="pt") as file:
+        attributes = file.metadata()["attributes"]
+    deep = attributes[:-1] + ', "history_": ' + "[" * 3000 + "]" * 3000 + "}"
+    _rewrite(path, digest=True, attributes=deep)
+    with pytest.raises(ValueError, match=_invalid("VAE", "nests lists and objects deeper than 16")):
+        load(path)
+
+
 @pytest.mark.parametrize(
     "kind, change, message",
     [
@@ -511,8 +600,8 @@ def test_arrays_larger_than_the_file_allows_are_refused_without_allocating(
         (
             "image",
             {"layout_": _layout(pixel_max="sixteen")},
-            "its fitted attribute layout_ must be a DataLayout of n_features_in_ values; it is "
-            "the DataLayout DataLayout(sample_shape=(8, 8), image_shape=(1, 8, 8), ",
+            "its fitted attribute layout_ must be a DataLayout of n_features_in_ values (pixel_max "
+            "at most float32's largest, 3.4e38); it is the DataLayout DataLayout(sample_shape=",
         ),
         (
             "image",
@@ -532,8 +621,8 @@ def test_arrays_larger_than_the_file_allows_are_refused_without_allocating(
         (
             "table",
             {"mean_": {"type": "ndarray", "dtype": "<f8", "shape": [3], "data": [0.0] * 3}},
-            "its fitted attribute mean_ must be a float ndarray of shape (n_features_in_,); "
-            "it is an ndarray of dtype float64 and shape (3,)",
+            "its fitted attribute mean_ must be a float ndarray of shape (n_features_in_,) "
+            "of finite values; it is an ndarray of dtype float64 and shape (3,)",
         ),
         (
             "table",
@@ -554,7 +643,8 @@ def test_arrays_larger_than_the_file_allows_are_refused_without_allocating(
         (
             "mlp",
             {"device_": "cpu"},
-            "its fitted attribute device_ must be a torch.device; it is the str 'cpu'",
+            "its fitted attribute device_ must be a torch.device of type cpu, cuda or mps; "
+            "it is the str 'cpu'",
         ),
     ],
 )
@@ -566,6 +656,26 @@ def test_fitted_attributes_of_other_names_or_kinds_are_refused(
     _change_json(path, "attributes", change)
     with pytest.raises(ValueError, match=_invalid(type(fitted[kind]).__name__, message)):
         load(path)
+
+
+@pytest.mark.parametrize("device", ["meta", "xla", "hpu", "ipu:1", "privateuseone"])
+def test_a_device_of_another_type_is_refused_before_the_network_is_moved(
+    device, fitted, tmp_path, monkeypatch
+):
+    # "meta" loaded without weights; "xla", "hpu"... made torch look for their backends.
+    path = tmp_path / "vae.safetensors"
+    dump(fitted["table"], path)
+    _change_json(path, "attributes", {"device_": {"type": "torch.device", "value": device}})
+    moves = []
+    monkeypatch.setattr(torch.nn.Module, "to", lambda module, *args, **kwargs: moves.append(args))
+    message = (
+        "its fitted attribute device_ must be a torch.device of type cpu, cuda or mps; "
+        f"it is the device {device!r}"
+    )
+    for requested in (None, "cpu"):
+        with pytest.raises(ValueError, match=_invalid("VAE", message)):
+            load(path, device=requested)
+    assert moves == []
 
 
 @pytest.mark.parametrize(
@@ -653,6 +763,138 @@ def test_weights_of_other_dtypes_or_shapes_are_refused(change, message, fitted, 
     _rewrite(path, digest=True, tensors={"head.mean.weight": change(weight)})
     with pytest.raises(ValueError, match=_invalid("VAE", message)):
         load(path)
+
+
+@pytest.mark.parametrize(
+    "kind, name, value, message",
+    [
+        ("table", "mean_", np.nan, "mean_ must be a float ndarray of shape (n_features_in_,) of "),
+        ("table", "scale_", np.inf, "scale_ must be a float ndarray of shape (n_features_in_,)"),
+        ("table", "scale_", 0.0, "finite positive values; it is an ndarray of dtype float64"),
+        ("table", "scale_", -1.0, "finite positive values; it is an ndarray of dtype float64"),
+        ("mlp", "mean_", -np.inf, "finite values; it is an ndarray of dtype float64"),
+        ("image", "layout_", 1e39, "(pixel_max at most float32's largest, 3.4e38)"),
+    ],
+)
+def test_scales_that_are_not_finite_are_refused(kind, name, value, message, fitted, tmp_path):
+    path = tmp_path / "model.safetensors"
+    dump(fitted[kind], path)
+    if name == "layout_":
+        change = _layout(pixel_max=value)
+    else:
+        array = getattr(fitted[kind], name).copy()
+        array[1] = value
+        change = {"type": "ndarray", "dtype": "<f8", "shape": [len(array)], "data": list(array)}
+    _change_json(path, "attributes", {name: change})
+    with pytest.raises(ValueError, match=_invalid(type(fitted[kind]).__name__, message)):
+        load(path)
+
+
+@pytest.mark.parametrize("value", [np.nan, np.inf])
+def test_weights_that_are_not_finite_are_refused_and_not_saved(value, fitted, digits, tmp_path):
+    path = tmp_path / "vae.safetensors"
+    dump(fitted["table"], path)
+    weight = fitted["table"].module_.state_dict()["decoder.2.bias"].clone()
+    weight[3] = value
+    _rewrite(path, digest=True, tensors={"decoder.2.bias": weight})
+    message = "its tensor decoder.2.bias holds NaN or infinite values"
+    with pytest.raises(ValueError, match=_invalid("VAE", message)):
+        load(path)
+    vae, _ = _fit_small("vae", digits)
+    with torch.no_grad():
+        vae.module_.head.mean.weight[0, 0] = value
+    pattern = "Cannot save the VAE, as load would refuse it: its tensor head.mean.weight holds NaN"
+    with pytest.raises(ValueError, match=pattern):
+        dump(vae, tmp_path / "other.safetensors")
+    assert not (tmp_path / "other.safetensors").exists()
+
+
+def test_images_far_larger_than_the_weights_are_refused(digits, tmp_path):
+    # Twenty stride-2 convolutions take 8x8 and 2**20 x 2**20 images alike to one
+    # value: the same weights, 12 KB, fit both, and the first decode of the
+    # latter asked for 8 TiB.
+    X, _ = digits
+    vae = VAE(
+        latent_dim=2,
+        hidden_units=4,
+        conv_channels=(1,) * 20,
+        image_shape=(8, 8),
+        max_epochs=1,
+        random_state=0,
+    ).fit(X)
+    path = tmp_path / "vae.safetensors"
+    dump(vae, path)
+    side = 2**20
+    _change_json(
+        path,
+        "attributes",
+        {
+            "n_features_in_": side * side,
+            "layout_": {
+                "type": "DataLayout",
+                "fields": {
+                    "sample_shape": {"type": "tuple", "items": [side * side]},
+                    "image_shape": {"type": "tuple", "items": [1, side, side]},
+                    "declared": False,
+                    "pixel_max": 16.0,
+                },
+            },
+        },
+    )
+    assert path.stat().st_size < 20_000
+    message = "values for each sample (14660155037096 bytes in float32), more than a file of "
+    with pytest.raises(ValueError, match=_invalid("VAE", message)):
+        load(path)
+
+
+@pytest.mark.parametrize(
+    "kind, change, message",
+    [
+        (  # 100,000 layers in 340 KB took 1.7 GB and two minutes to build
+            "image",
+            {"conv_channels": [1] * 20_000},
+            "its parameter conv_channels declares 20000 layers, whose weights and biases would "
+            "be 40000 tensors; it holds 18",
+        ),
+        (
+            "mlp",
+            {"n_layers": 1000},
+            "its parameter n_layers declares 1000 layers, whose weights and biases would be "
+            "2000 tensors; it holds 16",
+        ),
+    ],
+)
+def test_more_layers_than_the_file_holds_weights_for_are_refused_before_they_are_built(
+    kind, change, message, fitted, tmp_path, monkeypatch
+):
+    path = tmp_path / "model.safetensors"
+    dump(fitted[kind], path)
+    _change_json(path, "params", change)
+    built = []
+    monkeypatch.setattr(type(fitted[kind]), "_build_network", lambda self: built.append(1))
+    with pytest.raises(ValueError, match=_invalid(type(fitted[kind]).__name__, message)):
+        load(path)
+    assert built == []
+
+
+def test_more_tensors_than_the_size_of_the_file_allows_are_refused(fitted, digits, tmp_path):
+    path = tmp_path / "vae.safetensors"
+    dump(fitted["table"], path)
+    _rewrite(path, digest=True, tensors={f"extra{i}": torch.zeros(1) for i in range(5000)})
+    pattern = (
+        r"^Cannot load .*: it holds 5010 tensors, and a vaeaug model file of \d+ bytes holds at"
+    )
+    with pytest.raises(ValueError, match=pattern):
+        load(path)
+    X, y = digits
+    deep = TorchMLPClassifier(hidden_units=1, n_layers=600, max_epochs=1, random_state=0).fit(X, y)
+    pattern = (
+        r"^Cannot save the TorchMLPClassifier, as load would refuse it: its network holds 4202 "
+        r"tensors, and a file of \d+ bytes may hold \d+\.$"
+    )
+    with pytest.raises(ValueError, match=pattern):
+        dump(deep, tmp_path / "deep.safetensors")
+    assert not (tmp_path / "deep.safetensors").exists()
 
 
 def test_attributes_that_load_would_refuse_are_not_saved(digits, tmp_path):

@@ -1,5 +1,7 @@
 """Labelled and unlabelled rows together (``unlabeled_label``), and cross-validation of them."""
 
+import warnings
+
 import numpy as np
 import pytest
 from conftest import FAST
@@ -42,8 +44,34 @@ def test_the_vae_learns_from_every_row_and_only_labelled_rows_come_back(pool, mo
 def test_without_unlabeled_label_minus_one_is_a_class():
     X = np.random.RandomState(0).normal(size=(12, 3))
     y = np.repeat([-1, 1], 6)
-    _, y_res = FeatureSpaceAugmenter(random_state=0).fit_resample(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        warnings.filterwarnings("ignore", "y has .* rows labelled -1")  # as the warning says
+        _, y_res = FeatureSpaceAugmenter(random_state=0).fit_resample(X, y)
     assert np.sum(y_res == -1) == 24 and np.sum(y_res == 1) == 24
+
+
+@pytest.mark.parametrize("y", [np.repeat([-1, 1, 2], 4), np.repeat([-1.0, 0.0, 1.0], 4)])
+@pytest.mark.parametrize("augmenter", [FeatureSpaceAugmenter, AffineJitterAugmenter])
+def test_rows_labelled_minus_one_without_unlabeled_label_are_announced(augmenter, y):
+    # They were augmented as a class of their own without a word.
+    X = np.random.RandomState(0).uniform(size=(12, 16))
+    pattern = (
+        r"^y has 4 rows labelled -1, scikit-learn's label for unlabelled rows, but "
+        r"unlabeled_label is None: they are augmented as a class of their own\. If they are "
+        r"unlabelled, pass unlabeled_label=-1\. If -1 is a class, silence this warning with "
+        r"warnings\.filterwarnings\('ignore', 'y has \.\* rows labelled -1'\), or give the "
+        r"class another label\.$"
+    )
+    with pytest.warns(UserWarning, match=pattern) as record:
+        augmenter(random_state=0).fit_resample(X, y)
+    assert len(record) == 1
+    assert record[0].filename == __file__  # the user's line
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        augmenter(unlabeled_label=-1, random_state=0).fit_resample(X, y)
+        augmenter(random_state=0).fit_resample(X, np.where(y == -1, 3, y))
+        augmenter(random_state=0).fit_resample(X, np.where(y == -1, "-1", y.astype(str)))
 
 
 def test_unlabelled_partners_are_the_nearest_unlabelled_rows():

@@ -10,8 +10,27 @@ file names; for each class it accepts only the fitted attributes that the
 class declares (:attr:`TorchEstimator._fitted_attributes
 <vaeaug.estimators.TorchEstimator>`), of the kinds declared; it rebuilds the network from the
 parameters and fitted attributes and fills in the weights, which must have the
-network's names, shapes and dtypes. Neither a crafted file's values nor its
-sizes can make it allocate much more memory than the file takes.
+network's names, shapes and dtypes and be finite, as must the scales; the
+sizes it declares (``n_features_in_``, ``layout_``) must not make the
+network compute far more values per sample than its weights (whose size,
+for a convolutional VAE, does not grow with its images). Neither a crafted
+file's values nor its sizes can make it allocate much more memory than the
+file takes: its JSON
+is parsed only if it holds few enough lists, objects and strings for its
+length, the network is built only if the file holds few enough tensors for
+its size and a weight and a bias for each layer its parameters declare, and
+the memory :func:`load` takes stays within about 30 times the
+size of the file (the arrays its JSON describes may take 16 bytes per
+character, Python's objects for its numbers some 10 more).
+
+The file carries a SHA-256 of its content, which detects corruption (a
+truncated copy, a flipped bit) but not tampering: it has no key, so whoever
+edits a file can write the digest that matches. Loading a file from someone
+else runs none of their code, but its weights are whatever they put there:
+load models from sources you trust, and check a file you were sent against a
+SHA-256 of the whole file that its author published where you trust it
+(``sha256sum vae.safetensors``, or
+``hashlib.sha256(Path("vae.safetensors").read_bytes()).hexdigest()``).
 
 Examples
 --------
@@ -37,6 +56,7 @@ import hashlib
 import json
 import math
 import os
+import re
 import secrets
 from pathlib import Path
 
@@ -74,6 +94,38 @@ _JSON_SCALARS = (bool, int, float, str)
 #: far shorter than their dtype holds); the bound keeps a small crafted file
 #: from making :func:`load` allocate much memory.
 _MAX_ARRAY_BYTES, _ARRAY_BYTES_PER_CHARACTER = 2**20, 16
+
+#: A JSON text of a model file may hold this many lists and objects, plus one
+#: per this many characters, and this many strings, plus one per this many
+#: characters. Python's JSON parser makes an object of 50 to 250 bytes of
+#: each, where a crafted text takes 2 to 5 characters; counted before parsing,
+#: they keep the parse within about 10 bytes per character, what its numbers
+#: can take (a float: 32 bytes for 4 characters). The texts that :func:`dump`
+#: writes hold one list or object per
+#: 100 characters or more (a history record, an array) and one string per 18
+#: characters or more (the keys of a history record; a feature name comes
+#: with its mean and scale).
+_JSON_CONTAINERS_ALLOWED = (4096, 32)
+_JSON_STRINGS_ALLOWED = (4096, 8)
+
+#: The deepest nesting of lists and objects in a model file's JSON (those that
+#: :func:`dump` writes nest 4 deep).
+_MAX_JSON_DEPTH = 16
+
+#: The values that a network computes for one sample (its input and the
+#: output of each layer) may take this many bytes in float32, plus this many
+#: per byte of the file. A convolutional VAE's weights do not grow with its
+#: images, so a small file could otherwise declare images of 2**40 pixels and
+#: make the first decode ask for terabytes; those that :func:`dump` writes
+#: compute a few bytes or less per byte of the file.
+_MAX_SAMPLE_BYTES, _SAMPLE_BYTES_PER_FILE_BYTE = 2**26, 16
+
+#: A model file may hold this many tensors, plus one per this many bytes: a
+#: network's layers are built, on the meta device, before its weights are
+#: compared with the file's, and each layer takes some 20 KB there; the
+#: parameters may declare no more layers than the file holds weights and
+#: biases. The networks of vaeaug hold a few dozen tensors.
+_MAX_TENSORS, _FILE_BYTES_PER_TENSOR = 4096, 4096
 
 #: vaeaug's estimators, which a model file may name; others must be named by the caller.
 _ESTIMATORS: dict[str, type[TorchEstimator]] = {
@@ -117,8 +169,9 @@ def dump(estimator: TorchEstimator, path: str | os.PathLike) -> None:
         If ``estimator`` is not a :class:`~vaeaug.estimators.TorchEstimator`, or a fitted
         attribute holds a value that cannot be saved as JSON.
     ValueError
-        If the fitted attributes are not those that :func:`load` accepts:
-        one set by hand, or an entry of ``history_`` that is not a number.
+        If the fitted attributes or weights are not those that :func:`load`
+        accepts: one set by hand, an entry of ``history_`` that is not a
+        number, or weights or scales that are NaN or infinite.
     sklearn.exceptions.NotFittedError
         If ``estimator`` is not fitted.
     FileNotFoundError
@@ -149,7 +202,20 @@ def dump(estimator: TorchEstimator, path: str | os.PathLike) -> None:
         "attributes": attributes,
     }
     metadata["sha256"] = _digest(metadata, tensors)
-    _write_atomically(path, safetensors.torch.save(tensors, metadata=metadata))
+    data = safetensors.torch.save(tensors, metadata=metadata)
+    try:
+        allowed = _MAX_TENSORS + len(data) // _FILE_BYTES_PER_TENSOR
+        if len(tensors) > allowed:
+            raise ValueError(
+                f"its network holds {len(tensors)} tensors, and a file of {len(data)} bytes "
+                f"may hold {allowed}"
+            )
+        _check_finite(tensors)
+        with torch.device("meta"):
+            _check_network_size(estimator, estimator._build_network(), len(data))
+    except ValueError as exc:
+        raise ValueError(f"Cannot save the {name}, as load would refuse it: {exc}.") from None
+    _write_atomically(path, data)
 
 
 def load(
@@ -194,17 +260,40 @@ def load(
         file, is truncated or corrupted, was written by a newer vaeaug in a
         format version this one cannot read, or holds what a fit does not give:
         unknown or missing fitted attributes, attributes of other types or
-        shapes, weights of other names, shapes or dtypes than the network's,
-        or arrays that would take much more memory than the file.
+        shapes (a ``device_`` of a type other than cpu, cuda or mps among
+        them, refused before the network is moved), weights of other names,
+        shapes or dtypes than the network's,
+        weights or scales that are NaN or infinite, sizes (``n_features_in_``,
+        ``layout_``) for which the network would compute far more values
+        per sample than the size of the file allows, arrays that would take
+        much more memory than the file, or JSON that would: more lists,
+        objects or strings than its length allows, or nested deeper than 16
+        levels; more tensors than its size allows, or parameters that declare
+        more layers than it holds weights for.
     FileNotFoundError
         If ``path`` does not exist.
+    IsADirectoryError
+        If ``path`` is a folder.
     """
     path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(
+            f"Cannot load {path}: it is a folder; load takes a model file written by "
+            "vaeaug.persistence.dump."
+        )
     try:
+        size = path.stat().st_size
         with safe_open(path, framework="pt") as file:
             metadata = file.metadata() or {}
             cls, version = _check_header(path, metadata, estimator_class)
-            tensors = {key: file.get_tensor(key) for key in file.keys()}
+            keys = file.keys()
+            allowed = _MAX_TENSORS + size // _FILE_BYTES_PER_TENSOR
+            if len(keys) > allowed:
+                raise ValueError(
+                    f"Cannot load {path}: it holds {len(keys)} tensors, and a vaeaug model file "
+                    f"of {size} bytes holds at most {allowed}."
+                )
+            tensors = {key: file.get_tensor(key) for key in keys}
     except SafetensorError as exc:
         raise ValueError(
             f"Cannot load {path}: it is not a vaeaug model file, or it is truncated or "
@@ -223,9 +312,11 @@ def load(
         _check_fitted_attributes(cls, attributes)
         for name, value in attributes.items():
             setattr(estimator, name, value)
+        _check_layer_count(estimator, len(tensors))
         # On the meta device building draws no initial weights: the file's are used.
         with torch.device("meta"):
             module = estimator._build_network()
+        _check_network_size(estimator, module, size)
         _check_weights(tensors, module)
         module.load_state_dict(tensors, assign=True)
     except (AttributeError, KeyError, OverflowError, RuntimeError, TypeError, ValueError) as exc:
@@ -250,7 +341,7 @@ def _check_header(
             "(its metadata do not say format='vaeaug')."
         )
     version = metadata.get("format_version", "")
-    if not version.isdigit():
+    if not re.fullmatch("[0-9]{1,9}", version):  # str.isdigit() takes "²" and "٣"
         raise ValueError(
             f"Cannot load {path}: its format_version {version!r} is not a whole number; "
             "the file is corrupted."
@@ -311,13 +402,15 @@ def _check_fitted_attributes(cls: type[TorchEstimator], attributes: dict) -> Non
 
 
 def _describe(value) -> str:
+    if isinstance(value, torch.device):
+        return f"it is the device {str(value)!r}"
     if isinstance(value, np.ndarray):
         return f"it is an ndarray of dtype {value.dtype} and shape {value.shape}"
     return f"it is the {type(value).__name__} {value!r:.80}"
 
 
 def _check_weights(tensors: dict[str, torch.Tensor], module: torch.nn.Module) -> None:
-    """Raise ValueError unless the tensors named as the network's have their dtypes.
+    """Raise ValueError unless the tensors named as the network's have their dtypes and are finite.
 
     ``load_state_dict`` checks the names and shapes, but with ``assign=True``
     it would keep float64 weights in a float32 network.
@@ -328,6 +421,60 @@ def _check_weights(tensors: dict[str, torch.Tensor], module: torch.nn.Module) ->
                 f"its tensor {key} is of dtype {tensors[key].dtype}; the network's is "
                 f"{expected.dtype}"
             )
+    _check_finite(tensors)
+
+
+def _check_finite(tensors: dict[str, torch.Tensor]) -> None:
+    """Raise ValueError if a floating-point tensor holds NaN or an infinity."""
+    for key, tensor in tensors.items():
+        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+            raise ValueError(f"its tensor {key} holds NaN or infinite values")
+
+
+def _check_layer_count(estimator: TorchEstimator, n_tensors: int) -> None:
+    """Raise ValueError if the parameters declare more layers than ``n_tensors`` weigh.
+
+    Each layer of a hidden stack (``conv_channels`` of a convolutional VAE,
+    ``n_layers`` of the MLP) has a weight and a bias, so that a file of few
+    tensors cannot make :func:`load` build a network of a million layers.
+    """
+    layers, name = estimator._declared_layers()
+    if 2 * layers > n_tensors:
+        raise ValueError(
+            f"its parameter {name} declares {layers} layers, whose weights and biases would "
+            f"be {2 * layers} tensors; it holds {n_tensors}"
+        )
+
+
+def _check_network_size(estimator: TorchEstimator, module: torch.nn.Module, file_size: int) -> None:
+    """Raise ValueError if ``module`` computes more values per sample than ``file_size`` allows.
+
+    ``module`` is on the meta device, where a sample is passed through it
+    without memory: the shapes of the outputs of its layers are counted.
+    """
+    shape = estimator._network_input_shape()
+    values = math.prod(shape)
+
+    def count(layer, inputs, output):
+        nonlocal values
+        for tensor in output if isinstance(output, tuple) else (output,):
+            values += tensor.numel()
+
+    layers = [layer for layer in module.modules() if next(layer.children(), None) is None]
+    hooks = [layer.register_forward_hook(count) for layer in layers]
+    try:
+        with torch.no_grad():
+            module.eval()(torch.empty((1, *shape), device="meta"))
+    finally:
+        for hook in hooks:
+            hook.remove()
+    allowed = _MAX_SAMPLE_BYTES + _SAMPLE_BYTES_PER_FILE_BYTE * file_size
+    if 4 * values > allowed:
+        raise ValueError(
+            f"its network computes {values} values for each sample ({4 * values} bytes in "
+            f"float32), more than a file of {file_size} bytes allows ({allowed} bytes): its "
+            "layout_ or n_features_in_ is far larger than its weights"
+        )
 
 
 def _params_to_json(estimator: BaseEstimator) -> dict:
@@ -399,9 +546,38 @@ def _to_json(value):
 
 
 def _mapping_from_json(text: str) -> dict:
-    """Decode a JSON object of :func:`_to_json` values, within the bound on array bytes."""
+    """Decode a JSON object of :func:`_to_json` values, within the bounds on nodes and arrays."""
+    _check_json_nodes(text)
+    try:
+        mapping = json.loads(text)
+    except RecursionError:
+        raise ValueError(
+            f"its JSON nests lists and objects deeper than {_MAX_JSON_DEPTH} levels"
+        ) from None
+    if not isinstance(mapping, dict):
+        raise ValueError(f"its JSON must be an object, not a {type(mapping).__name__}")
     decode = _Decoder(_MAX_ARRAY_BYTES + _ARRAY_BYTES_PER_CHARACTER * len(text))
-    return {name: decode(value) for name, value in json.loads(text).items()}
+    return {name: decode(value) for name, value in mapping.items()}
+
+
+def _check_json_nodes(text: str) -> None:
+    """Raise ValueError if ``text`` holds more lists, objects or strings than its length allows.
+
+    Counted by their opening characters, so brackets and quotes inside strings
+    count too: an overestimate, never an underestimate.
+    """
+    counts = [
+        ("lists and objects", text.count("[") + text.count("{"), *_JSON_CONTAINERS_ALLOWED),
+        ("strings", text.count('"') // 2, *_JSON_STRINGS_ALLOWED),
+    ]
+    for what, count, base, characters in counts:
+        allowed = base + len(text) // characters
+        if count > allowed:
+            raise ValueError(
+                f"its JSON of {len(text)} characters holds {count} {what}, and a model "
+                f"file's may hold {allowed} (one per {characters} characters, plus {base}): "
+                "parsing it would take much more memory than the file"
+            )
 
 
 class _Decoder:
@@ -416,16 +592,22 @@ class _Decoder:
     def __init__(self, max_array_bytes: int):
         self.array_bytes_left = max_array_bytes
 
-    def __call__(self, value):
-        if isinstance(value, list):
-            return [self(item) for item in value]
+    def __call__(self, value, depth: int = 1):
+        if depth > _MAX_JSON_DEPTH:
+            raise ValueError(
+                f"its JSON nests lists and objects deeper than {_MAX_JSON_DEPTH} levels"
+            )
+        if isinstance(value, list):  # decoded in place: no second list of as many items
+            for index, item in enumerate(value):
+                value[index] = self(item, depth + 1)
+            return value
         if not isinstance(value, dict):
             return value
         kind = value.get("type")
         if kind == "tuple":
-            return tuple(self(item) for item in value["items"])
+            return tuple(self(item, depth + 2) for item in value["items"])
         if kind == "dict":
-            return {key: self(item) for key, item in value["items"].items()}
+            return {key: self(item, depth + 2) for key, item in value["items"].items()}
         if kind == "torch.device":
             return torch.device(value["value"])
         if kind == "numpy.scalar":
@@ -433,15 +615,15 @@ class _Decoder:
         if kind == "ndarray":
             return self._array(value)
         if kind in _DATACLASSES:
-            return self._dataclass(_DATACLASSES[kind], value["fields"])
+            return self._dataclass(_DATACLASSES[kind], value["fields"], depth + 2)
         raise ValueError(f"unknown value type {kind!r}")
 
-    def _dataclass(self, cls: type, fields):
+    def _dataclass(self, cls: type, fields, depth: int):
         """Build ``cls`` from exactly its fields, decoded."""
         names = {field.name for field in dataclasses.fields(cls)}
         if not (isinstance(fields, dict) and set(fields) == names):
             raise ValueError(f"a {cls.__name__} has the fields {sorted(names)}, not {fields!r:.80}")
-        return cls(**{name: self(item) for name, item in fields.items()})
+        return cls(**{name: self(item, depth) for name, item in fields.items()})
 
     def _array(self, value) -> np.ndarray:
         """Check the dtype, shape and size of an encoded array before building it."""

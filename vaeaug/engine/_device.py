@@ -6,6 +6,11 @@ import torch
 
 from ..utils._warnings import warn
 
+#: The device types vaeaug is made for. Others (``"meta"``, ``"xla"``,
+#: ``"hpu"``...) would make torch try their backends when a network is moved
+#: there, or, for ``"meta"``, drop the weights.
+DEVICE_TYPES = ("cpu", "cuda", "mps")
+
 
 def available_device(device: torch.device, what: str) -> torch.device:
     """Return ``device`` if this machine has it, else the CPU with a warning.

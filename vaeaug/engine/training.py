@@ -129,10 +129,15 @@ def split_validation(
     are two samples or more; none otherwise.
     """
     order = rng.permutation(n_samples)
-    n_valid = 0
-    if validation_fraction > 0 and n_samples > 1:
-        n_valid = min(max(1, round(validation_fraction * n_samples)), n_samples - 1)
+    n_valid = validation_size(n_samples, validation_fraction)
     return order[n_valid:], order[:n_valid]
+
+
+def validation_size(n_samples: int, validation_fraction: float) -> int:
+    """The number of samples that :func:`split_validation` holds out of ``n_samples``."""
+    if validation_fraction > 0 and n_samples > 1:
+        return min(max(1, round(validation_fraction * n_samples)), n_samples - 1)
+    return 0
 
 
 def evaluate(

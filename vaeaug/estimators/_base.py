@@ -15,7 +15,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from torch import nn
 
-from ..engine._device import available_device, resolve_device
+from ..engine._device import DEVICE_TYPES, available_device, resolve_device
 from ..engine._threads import worker_threads
 from ..engine.callbacks import Callback, EarlyStopping, ProgressBar
 from ..engine.training import RowSource, init_module, split_validation, train_module
@@ -70,10 +70,20 @@ def _is_history(value, attributes: dict) -> bool:
 
 #: ``n_features_in_``, whose value the other attributes' checks read.
 N_FEATURES_IN = FittedAttribute("a positive int", lambda value, attributes: _is_positive_int(value))
-#: Per-feature floats, such as the mean and scale of a standardisation.
+#: Per-feature finite floats, such as the mean of a standardisation.
 FEATURE_FLOATS = FittedAttribute(
-    "a float ndarray of shape (n_features_in_,)",
-    lambda value, attributes: _is_feature_vector(value, attributes, "f"),
+    "a float ndarray of shape (n_features_in_,) of finite values",
+    lambda value, attributes: (
+        _is_feature_vector(value, attributes, "f") and bool(np.isfinite(value).all())
+    ),
+)
+#: Per-feature finite positive floats, such as the scale of a standardisation.
+FEATURE_SCALES = FittedAttribute(
+    "a float ndarray of shape (n_features_in_,) of finite positive values",
+    lambda value, attributes: (
+        _is_feature_vector(value, attributes, "f")
+        and bool((np.isfinite(value) & (value > 0)).all())
+    ),
 )
 
 
@@ -138,7 +148,10 @@ class TorchEstimator(BaseEstimator):
         ),
         "history_": FittedAttribute("a list of dicts of str to numbers", _is_history),
         "device_": FittedAttribute(
-            "a torch.device", lambda value, attributes: isinstance(value, torch.device)
+            f"a torch.device of type {', '.join(DEVICE_TYPES[:-1])} or {DEVICE_TYPES[-1]}",
+            lambda value, attributes: (
+                isinstance(value, torch.device) and value.type in DEVICE_TYPES
+            ),
         ),
     }
 
@@ -254,6 +267,18 @@ class TorchEstimator(BaseEstimator):
         if self.verbose:
             callbacks.append(ProgressBar(description=f"{type(self).__name__} training"))
         return callbacks + copy.deepcopy(self.callbacks or [])
+
+    def _declared_layers(self) -> tuple[int, str]:
+        """How many hidden layers the parameters declare, and the parameter that does.
+
+        :func:`vaeaug.persistence.load` checks that a file holds a weight and a
+        bias for each before it builds the network.
+        """
+        return 0, "none"
+
+    def _network_input_shape(self) -> tuple[int, ...]:
+        """The shape of one sample as the network takes it."""
+        return (self.n_features_in_,)
 
     def __getstate__(self):
         # The base class returns the instance's own __dict__ (Python 3.11 on):

@@ -7,6 +7,7 @@ import hashlib
 import inspect
 import os
 import sys
+import warnings
 from pathlib import Path
 
 import joblib
@@ -18,6 +19,11 @@ from sklearn.utils.validation import check_memory
 from ..engine._device import resolve_device
 from ..engine.callbacks import Callback
 from ..utils._warnings import warn
+
+try:  # what joblib warns with when it cannot write an entry
+    from joblib.memory import CacheWarning
+except ImportError:  # older joblib: a UserWarning
+    CacheWarning = UserWarning
 
 #: Bumped whenever the layout of cached entries changes (2: the VAE's ``layout_``).
 CACHE_FORMAT = 2
@@ -49,11 +55,15 @@ def fit_with_memory(estimator, X, memory):
     Returns
     -------
     fitted : estimator
-        ``estimator`` itself without a cache; else the copy loaded from the
-        cache. An entry that cannot be loaded (truncated, corrupted) is
-        trained again and replaced, with a warning. Processes sharing the
-        cache folder train each entry once: a file lock per entry makes the
-        others wait for it and load it.
+        The copy loaded from the cache when it holds the entry; else
+        ``estimator`` itself, fitted, and written to the cache. An entry that
+        cannot be loaded (truncated, corrupted) is trained again and
+        replaced, with a warning. Processes sharing the cache folder train
+        each entry once: a file lock per entry makes the others wait for it
+        and load it. A cache that cannot be written (read-only, full) trains
+        each time it lacks the entry, once, with a warning that says why; a
+        read-only one (shared, mounted read-only) serves the entries it holds,
+        without the lock.
     """
     memory = check_memory(memory)
     if memory.location is None:
@@ -63,18 +73,96 @@ def fit_with_memory(estimator, X, memory):
     # Processes (grid-search workers) that need the same entry take turns: the
     # first trains it, the others then load it instead of training it again.
     locks = Path(memory.location) / "vaeaug-locks"
-    locks.mkdir(parents=True, exist_ok=True)
-    with FileLock(locks / f"{joblib.hash([key, X])}.lock"):
-        entry = cached_fit.call_and_shelve(estimator, X, key=key)
-        try:
-            return entry.get()
-        except Exception as exc:  # whatever a truncated or corrupted pickle raises
+    lock = FileLock(locks / f"{joblib.hash([key, X])}.lock")
+    try:
+        locks.mkdir(parents=True, exist_ok=True)
+        lock.acquire()
+    except OSError as exc:  # a read-only folder or file system: nobody writes there
+        return _fit_read_only(cached_fit, estimator, X, key, memory.location, exc)
+    try:
+        fitted = _load(cached_fit, estimator, X, key, memory.location, replace=True)
+        if fitted is not None:
+            return fitted
+        estimator.fit(X)
+        _store(cached_fit, estimator, X, key, memory.location)
+        return estimator
+    finally:
+        lock.release()
+
+
+def _fit_read_only(cached_fit, estimator, X, key, location, reason: OSError):
+    """The entry of a cache whose lock cannot be taken, else ``estimator.fit(X)``, not cached."""
+    fitted = _load(cached_fit, estimator, X, key, location, replace=False)
+    if fitted is not None:
+        return fitted
+    warn(
+        f"The cache folder {location} cannot be written ({_describe(reason)}) and holds no "
+        "entry for this VAE: it is trained without being cached."
+    )
+    return estimator.fit(X)
+
+
+def _load(cached_fit, estimator, X, key, location, *, replace: bool):
+    """The cached estimator, or ``None`` when the cache lacks it or cannot load it.
+
+    An entry that cannot be loaded is cleared when ``replace``, with a warning.
+    """
+    try:
+        if not cached_fit.check_call_in_cache(estimator, X, key=key):
+            return None
+        entry = cached_fit.call_and_shelve(estimator, X, key=key)  # in the cache: trains nothing
+    except OSError:  # writing the code of _fit, on first use, into a folder that refuses it
+        return None
+    try:
+        return entry.get()
+    except Exception as exc:  # whatever a truncated or corrupted pickle raises
+        if replace:
             warn(
-                f"A cached VAE in {memory.location} could not be loaded "
-                f"({type(exc).__name__}: {exc}); it is trained again and the entry replaced."
+                f"A cached VAE in {location} could not be loaded ({_describe(exc)}); it is "
+                "trained again and the entry replaced."
             )
             entry.clear()
-            return cached_fit(estimator, X, key=key)
+        else:
+            warn(
+                f"A cached VAE in {location} could not be loaded ({_describe(exc)}), and the "
+                "folder cannot be written: it is trained without being cached."
+            )
+        return None
+
+
+def _store(cached_fit, fitted, X, key, location) -> None:
+    """Write ``fitted`` as the entry of ``key`` and ``X``; warn with the reason if it cannot be.
+
+    joblib only warns when it cannot write an entry, and that it may be a race;
+    its warning is made an error here to tell the user what went wrong, once.
+    The filter holds while the entry is written only: not while training runs.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CacheWarning)
+        try:
+            cached_fit.call(_Fitted(fitted), X, key=key)
+        except (CacheWarning, OSError) as exc:
+            # The CacheWarning is raised while joblib handles the error of the write.
+            reason = exc.__context__ if isinstance(exc, CacheWarning) and exc.__context__ else exc
+            warn(
+                f"The VAE trained for the cache in {location} could not be written there "
+                f"({_describe(reason)}); it is used without being cached, and will be trained "
+                "again the next time."
+            )
+
+
+class _Fitted:
+    """Stands for an estimator already fitted, so that joblib writes it without training it."""
+
+    def __init__(self, fitted):
+        self.fitted = fitted
+
+    def fit(self, X):
+        return self.fitted
+
+
+def _describe(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}"
 
 
 def _fit(estimator, X, key):

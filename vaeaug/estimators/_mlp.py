@@ -14,8 +14,9 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from torch.nn import functional as F
 
 from ..engine.networks import MLP, build_mlp
+from ..engine.training import validation_size
 from ..utils._validation import INFERENCE_BATCH_SIZE, IntegerInterval, row_batches, standard_scaling
-from ._base import FEATURE_FLOATS, FittedAttribute, TorchEstimator, TrainingData
+from ._base import FEATURE_FLOATS, FEATURE_SCALES, FittedAttribute, TorchEstimator, TrainingData
 
 
 class TorchMLPClassifier(ClassifierMixin, TorchEstimator):
@@ -38,7 +39,9 @@ class TorchMLPClassifier(ClassifierMixin, TorchEstimator):
     max_epochs : int, default=100
         Largest number of passes over the training data.
     batch_size : int, default=128
-        Mini-batch size; at least 2, as batch normalisation needs.
+        Mini-batch size; at least 2 when ``n_layers > 0``, as batch
+        normalisation cannot train on one sample (and so are the training
+        samples left beside the ``validation_fraction``).
     learning_rate : float, default=1e-3
         Adam's learning rate.
     learning_rate_schedule : {"constant", "cosine"}, default="constant"
@@ -83,7 +86,6 @@ class TorchMLPClassifier(ClassifierMixin, TorchEstimator):
         "hidden_units": [IntegerInterval(1, None, closed="left")],
         "n_layers": [IntegerInterval(0, None, closed="left")],
         "dropout": [Interval(Real, 0, 1, closed="left")],
-        "batch_size": [IntegerInterval(2, None, closed="left")],
     }
     _fitted_attributes = {
         **TorchEstimator._fitted_attributes,
@@ -94,7 +96,7 @@ class TorchMLPClassifier(ClassifierMixin, TorchEstimator):
             ),
         ),
         "mean_": FEATURE_FLOATS,
-        "scale_": FEATURE_FLOATS,
+        "scale_": FEATURE_SCALES,
     }
 
     def __init__(
@@ -140,8 +142,34 @@ class TorchMLPClassifier(ClassifierMixin, TorchEstimator):
                 f"{type(self).__name__} needs samples of at least 2 classes; got 1 class: "
                 f"{self.classes_}."
             )
+        if self.n_layers > 0:
+            self._check_batch_normalisation(len(X))
         self.mean_, self.scale_ = standard_scaling(X)
         return X, encoder.transform(y)
+
+    def _check_batch_normalisation(self, n_samples: int) -> None:
+        """Raise ValueError unless every training batch holds 2 samples or more.
+
+        Batch normalisation, after each hidden layer, cannot train on one sample.
+        """
+        name = type(self).__name__
+        if self.batch_size < 2:
+            raise ValueError(
+                f"batch_size={self.batch_size}: {name} normalises each training batch "
+                "(batch normalisation after each hidden layer), which needs at least 2 "
+                "samples per batch; use batch_size=2 or more."
+            )
+        n_valid = validation_size(n_samples, self.validation_fraction)
+        if n_samples - n_valid < 2:
+            raise ValueError(
+                f"{name} needs at least 2 training samples for the batch normalisation "
+                f"after each hidden layer; X has {n_samples}, of which "
+                f"validation_fraction={self.validation_fraction} holds {n_valid} out. Pass "
+                "more samples, or validation_fraction=0."
+            )
+
+    def _declared_layers(self) -> tuple[int, str]:
+        return self.n_layers, "n_layers"
 
     def _training_data(self, X, y) -> TrainingData:
         return (self._to_tensor(X), torch.as_tensor(y, device=self.device_))

@@ -17,14 +17,16 @@ from ..engine.networks import ConvVAE, DenseVAE, VariationalAutoencoder, elbo_te
 from ..engine.training import RowSource
 from ..utils._layout import DataLayout, decide_layout
 from ..utils._validation import (
+    FLOAT32_MAX,
     INFERENCE_BATCH_SIZE,
     IntegerInterval,
     RowReader,
+    check_float32_range,
     flatten_samples,
     row_batches,
     standard_scaling,
 )
-from ._base import FEATURE_FLOATS, FittedAttribute, TorchEstimator, TrainingData
+from ._base import FEATURE_FLOATS, FEATURE_SCALES, FittedAttribute, TorchEstimator, TrainingData
 
 
 def _is_table(attributes: dict) -> bool:
@@ -51,7 +53,7 @@ def _is_layout(value, attributes: dict) -> bool:
         and len(value.image_shape) == 3
         and isinstance(value.declared, bool)
         and isinstance(value.pixel_max, float)
-        and 0 < value.pixel_max < math.inf
+        and 0 < value.pixel_max <= FLOAT32_MAX
     )
 
 
@@ -170,9 +172,13 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchEstimator):
 
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, the validation split and the batches.
-        An int gives the same weights on every CPU run. The global torch
-        random state is left untouched; so is numpy's, unless ``None``
-        draws the seed from it.
+        An int gives the same weights from run to run on the CPU of one
+        machine, with one torch version and one number of torch threads
+        (``torch.get_num_threads()``); another thread count, torch version or
+        CPU can round differently in the last bits, and training can grow
+        such differences (see the user guide's "Reproducibility and
+        devices"). The global torch random state is left untouched; so is
+        numpy's, unless ``None`` draws the seed from it.
 
     Attributes
     ----------
@@ -240,9 +246,12 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchEstimator):
     _monitor = "valid_reconstruction"
     _fitted_attributes = {
         **TorchEstimator._fitted_attributes,
-        "layout_": FittedAttribute("a DataLayout of n_features_in_ values", _is_layout),
+        "layout_": FittedAttribute(
+            "a DataLayout of n_features_in_ values (pixel_max at most float32's largest, 3.4e38)",
+            _is_layout,
+        ),
         "mean_": FittedAttribute(FEATURE_FLOATS.description, FEATURE_FLOATS.is_valid, _is_table),
-        "scale_": FittedAttribute(FEATURE_FLOATS.description, FEATURE_FLOATS.is_valid, _is_table),
+        "scale_": FittedAttribute(FEATURE_SCALES.description, FEATURE_SCALES.is_valid, _is_table),
     }
 
     def __init__(
@@ -360,6 +369,13 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchEstimator):
         -------
         Z : ndarray of shape (n_samples, latent_dim)
             float32 when ``X`` is float32, float64 otherwise.
+
+        Raises
+        ------
+        ValueError
+            When ``X`` holds a value out of float32's range (as scaled for the
+            network), or one so far from the training data that the network
+            overflows: the VAE computes in float32.
         """
         check_is_fitted(self)
         X_2d, _ = self._validate(X, reset=False)
@@ -368,7 +384,9 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchEstimator):
                 self.module_.encode(self._to_tensor(X_2d[rows]))[0].cpu()
                 for rows in row_batches(len(X_2d), INFERENCE_BATCH_SIZE)
             ]
-        return torch.cat(means).numpy().astype(_float_dtype(X_2d), copy=False)
+        Z = torch.cat(means)
+        _check_finite_output(Z, "X", "encodes")
+        return Z.numpy().astype(_float_dtype(X_2d), copy=False)
 
     def inverse_transform(self, Z) -> np.ndarray:
         """Decode latent vectors to samples in the scale and shape of the training data.
@@ -384,6 +402,12 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchEstimator):
             Decoded samples (Bernoulli means times ``layout_.pixel_max`` for images,
             Gaussian means for tables); float32 when ``Z`` is float32, float64
             otherwise.
+
+        Raises
+        ------
+        ValueError
+            When ``Z`` holds a value out of float32's range, or one so large
+            that the network overflows: the VAE decodes in float32.
         """
         check_is_fitted(self)
         Z = check_array(Z, dtype=[np.float64, np.float32], input_name="Z")
@@ -391,11 +415,13 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchEstimator):
             raise ValueError(
                 f"Z has {Z.shape[1]} columns but the VAE's latent_dim is {self.latent_dim}."
             )
+        check_float32_range(Z, "Z")
         out = np.empty((len(Z), self.n_features_in_), dtype=Z.dtype)
         with torch.no_grad():
             for rows in row_batches(len(Z), INFERENCE_BATCH_SIZE):
                 z = torch.as_tensor(Z[rows], dtype=torch.float32, device=self.device_)
                 decoded = self.module_.decode(z).flatten(1)
+                _check_finite_output(decoded, "Z", "decodes", first_row=rows.start)
                 if self.layout_.is_image:
                     decoded = torch.sigmoid(decoded) * self.layout_.pixel_max
                 out[rows] = decoded.cpu().numpy()
@@ -415,6 +441,12 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchEstimator):
             validate_data(self, X_2d, reset=reset, skip_check_array=True)
             return X_2d, sample_shape
         return validate_data(self, X_2d, reset=reset, dtype="numeric"), sample_shape
+
+    def _declared_layers(self) -> tuple[int, str]:
+        return (len(self.conv_channels) if self.layout_.is_image else 0), "conv_channels"
+
+    def _network_input_shape(self) -> tuple[int, ...]:
+        return self.layout_.image_shape or (self.n_features_in_,)
 
     @property
     def _n_features_out(self) -> int:
@@ -440,16 +472,42 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchEstimator):
             x = (x.to(self.device_, torch.float32) / pixel_max).clamp_(0.0, 1.0)
         else:
             if layout.is_image:
+                check_float32_range(X, "X")
                 x = np.clip(X / layout.pixel_max, 0.0, 1.0, dtype=np.float32)
             else:
-                x = ((X - self.mean_) / self.scale_).astype(np.float32)
+                with np.errstate(over="ignore"):  # refused below, by name
+                    x = ((X - self.mean_) / self.scale_).astype(np.float32)
+                self._check_standardised(X, x)
             x = torch.from_numpy(np.ascontiguousarray(x)).to(self.device_)
         return x.view(-1, *layout.image_shape) if layout.is_image else x
+
+    def _check_standardised(self, X: np.ndarray, x: np.ndarray) -> None:
+        """Raise ValueError if a standardised value ``x`` of ``X`` overflowed float32."""
+        if np.isfinite(x).all():
+            return
+        row, column = np.argwhere(~np.isfinite(x))[0]
+        raise ValueError(
+            f"X holds {X[row, column].item()!r} in column {column}, which, standardised with the "
+            f"training data's mean {self.mean_[column]:.6g} and scale {self.scale_[column]:.6g}, "
+            f"is out of float32's range (+-{FLOAT32_MAX:.4g}), in which the VAE computes."
+        )
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
+
+
+def _check_finite_output(output: torch.Tensor, name: str, verb: str, first_row: int = 0) -> None:
+    """Raise ValueError if the network's ``output`` for rows of ``name`` holds NaN or infinity."""
+    finite = torch.isfinite(output).flatten(1).all(1)
+    if bool(finite.all()):
+        return
+    row = first_row + int(torch.nonzero(~finite)[0, 0])
+    raise ValueError(
+        f"Row {row} of {name} {verb} to NaN or infinite values: its values are so far from "
+        "the training data's that the network, which computes in float32, overflows."
+    )
 
 
 def _float_dtype(X: np.ndarray) -> type:

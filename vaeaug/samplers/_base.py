@@ -153,6 +153,7 @@ class BaseAugmenter(BaseOverSampler):
         X_2d, sample_shape = flatten_samples(X)
         X_2d, y, binarize_y = self._check_X_y(X_2d, y, accept_sparse=False)
         samples = Samples(X_2d, y, sample_shape, hasattr(X, "columns"), binarize_y)
+        self._check_unlabeled_label(y)
         y_labelled = y[self._labelled(y)]
         if len(y_labelled) == 0:
             raise ValueError(
@@ -180,6 +181,38 @@ class BaseAugmenter(BaseOverSampler):
         rng = check_random_state(self.random_state)
         self._fit_generator(samples, rng)
         return samples, rng
+
+    def _check_unlabeled_label(self, y: np.ndarray) -> None:
+        """Refuse an ``unlabeled_label`` of another type than the labels of ``y``, which
+        would match no row; when it is ``None``, warn of rows labelled -1.
+
+        A class named -1 is augmented as any other; the warning says how to silence it.
+        """
+        label = self.unlabeled_label
+        strings = y.dtype.kind in "US" or (
+            y.dtype.kind == "O" and any(isinstance(item, str) for item in y)
+        )
+        if label is not None:
+            if isinstance(label, str) != strings:
+                held = "str labels" if strings else "numeric labels"
+                kind = "a str" if isinstance(label, str) else "a number"
+                raise ValueError(
+                    f"unlabeled_label={label!r} is {kind}, but y holds {held} (dtype "
+                    f"{y.dtype}): it would match no row. Give the label of the unlabelled rows "
+                    "as it is in y."
+                )
+            return
+        if strings:
+            return
+        n_minus_one = int(np.count_nonzero(y == -1))
+        if n_minus_one:
+            warn(
+                f"y has {n_minus_one} rows labelled -1, scikit-learn's label for unlabelled "
+                "rows, but unlabeled_label is None: they are augmented as a class of their "
+                "own. If they are unlabelled, pass unlabeled_label=-1. If -1 is a class, "
+                "silence this warning with warnings.filterwarnings('ignore', "
+                "'y has .* rows labelled -1'), or give the class another label."
+            )
 
     def _labelled(self, y: np.ndarray) -> np.ndarray:
         """Mask of the labelled rows: those whose label is not ``unlabeled_label``."""

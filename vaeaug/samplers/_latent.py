@@ -282,12 +282,17 @@ class VAEAugmenter(BaseLatentAugmenter):
         VAE per fold instead of one per grid point. Needs an int
         ``random_state`` (or a seeded ``vae``) to hit the cache. Entries are
         pickles: never point ``memory`` at a folder that others can write to.
+        A folder that cannot be written (a team's cache mounted read-only)
+        serves the entries it holds; a VAE it lacks, or one that cannot be
+        written there (a full disk), is trained and used without being
+        cached, with a warning that says why.
 
     random_state : int, RandomState instance or None, default=None
         Seeds the generation and, unless ``vae`` has a ``random_state`` of its
         own, the training of the cloned VAE (the VAE's own seed wins when it
-        is set). The same seed gives the same output on the CPU, without
-        touching global random states.
+        is set). The same seed gives the same output on the CPU of one
+        machine, with one torch version and one number of torch threads (see
+        :class:`~vaeaug.VAE`), without touching global random states.
 
     Attributes
     ----------

@@ -59,4 +59,6 @@ AMOUNT_PARAMETERS = """n_per_sample : int, default=3
         output, which holds the labelled rows and the synthetic ones; a VAE
         trains on them too, and ``neighbor_search="unlabeled"`` pairs the
         labelled rows with them. ``None``: every label is a class (``-1``
-        included)."""
+        included, with a warning that says how to silence it). A label of
+        another type than those of ``y`` (``-1`` for string labels, a string
+        for numbers) is refused: it would match no row."""

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validation import value_range
+from ._validation import check_float32_range, value_range
 from ._warnings import warn
 
 #: Smallest side of a square image inferred from the number of features.
@@ -126,6 +126,7 @@ def decide_layout(
             f"Images must have non-negative pixel values; X has a minimum of {low}. "
             "For data that are not images use architecture='dense'."
         )
+    check_float32_range(np.array([high]), "X")
     return DataLayout(given_shape, shape, declared, pixel_max=1.0 if high <= 1 else float(high))
 
 

@@ -10,6 +10,9 @@ import numpy as np
 from scipy import sparse
 from sklearn.utils._param_validation import Interval
 
+#: The largest float32: the networks compute in float32, where larger values
+#: overflow to infinity and give NaN.
+FLOAT32_MAX = float(np.finfo(np.float32).max)
 #: Rows read, encoded or decoded at once by the passes over a whole input
 #: (bounds peak memory).
 INFERENCE_BATCH_SIZE = 2048
@@ -59,6 +62,11 @@ def flatten_samples(X):
             f"{array.ndim}."
         )
     if array.ndim > 2:
+        if min(array.shape) < 1:  # reshape cannot tell the width of no value
+            raise ValueError(
+                "X must hold at least one sample and one value per sample; its shape is "
+                f"{array.shape}."
+            )
         return array.reshape(len(array), -1), array.shape[1:]
     return X, None
 
@@ -218,3 +226,17 @@ class IntegerInterval(Interval):
 
     def is_satisfied_by(self, val) -> bool:
         return not isinstance(val, (bool, np.bool_)) and super().is_satisfied_by(val)
+
+
+def check_float32_range(values: np.ndarray, name: str) -> None:
+    """Raise ValueError if ``values`` holds a number out of float32's range, as ``name``."""
+    if values.dtype.kind != "f" or values.dtype.itemsize <= 4 or values.size == 0:
+        return
+    low, high = values.min(), values.max()
+    if -FLOAT32_MAX <= low and high <= FLOAT32_MAX:
+        return
+    value = high if high > FLOAT32_MAX else low
+    raise ValueError(
+        f"{name} holds {float(value)!r}, out of float32's range (+-{FLOAT32_MAX:.4g}), in "
+        "which the VAE computes."
+    )
