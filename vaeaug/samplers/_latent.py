@@ -6,10 +6,13 @@ from numbers import Integral, Real
 from typing import NamedTuple
 
 import numpy as np
+from imblearn.over_sampling import SMOTEN, SMOTENC
+from imblearn.over_sampling.base import BaseOverSampler
 from imblearn.utils import Substitution, check_neighbors_object
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.frozen import FrozenEstimator
+from sklearn.neighbors import NearestNeighbors
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
@@ -55,7 +58,11 @@ class BaseLatentAugmenter(BaseAugmenter):
 
     _parameter_constraints: dict = {
         **BaseAugmenter._parameter_constraints,
-        "method": [StrOptions({"interpolation", "extrapolation", "noise"}), callable],
+        "method": [
+            StrOptions({"interpolation", "extrapolation", "noise"}),
+            callable,
+            BaseOverSampler,
+        ],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "k_neighbors": [IntegerInterval(1, None, closed="left"), HasMethods(["kneighbors"])],
         "neighbor_search": [StrOptions({"class", "all", "unlabeled"})],
@@ -83,7 +90,12 @@ class BaseLatentAugmenter(BaseAugmenter):
         "unlabeled"``); the other rows of ``Z`` are left at zero.
         """
         labelled = self._labelled(y)
-        pool_partners = self.method != "noise" and self.neighbor_search == "unlabeled"
+        over_sampler = isinstance(self.method, BaseOverSampler)
+        if over_sampler:
+            _check_latent_over_sampler(self.method, self.neighbor_search)
+        pool_partners = (
+            not over_sampler and self.method != "noise" and self.neighbor_search == "unlabeled"
+        )
         partners = ~labelled if pool_partners else labelled
         if pool_partners and not partners.any():
             raise ValueError(
@@ -102,6 +114,8 @@ class BaseLatentAugmenter(BaseAugmenter):
             Z_encoded = self._encode(X[encoded])
             Z = np.zeros((len(X), Z_encoded.shape[1]), dtype=Z_encoded.dtype)
             Z[encoded] = Z_encoded
+        if over_sampler:
+            return self._over_sample(Z, y, labelled, counts, random_state)
         if self.method == "noise":
             base = np.repeat(np.arange(len(Z)), counts)
             partner = np.full(len(base), -1)
@@ -130,6 +144,48 @@ class BaseLatentAugmenter(BaseAugmenter):
         else:
             Z_new = _NEIGHBOR_METHODS[self.method](Z[base], Z[partner], alpha=self.alpha)
         return LatentMoves(Z, base, partner, Z_new)
+
+    def _over_sample(self, Z, y, labelled, counts, random_state) -> LatentMoves:
+        """New latent vectors made by the imbalanced-learn over-sampler ``method``.
+
+        A clone of it is asked, through its ``sampling_strategy``, for as many
+        new vectors of each class as ``counts`` shares out, and seeded from
+        ``random_state``. The over-samplers do not say which sample a new
+        vector started from: its base is the nearest labelled vector of its
+        class, and it has no partner.
+        """
+        rows = np.flatnonzero(labelled)
+        Z_labelled, y_labelled = Z[rows], y[rows]
+        classes, sizes = np.unique(y_labelled, return_counts=True)
+        targets = {
+            label: int(size + counts[rows][y_labelled == label].sum())
+            for label, size in zip(classes, sizes, strict=True)
+        }
+        sampler = clone(self.method).set_params(sampling_strategy=targets)
+        if "random_state" in sampler.get_params(deep=False):
+            sampler.set_params(random_state=random_state.randint(np.iinfo(np.int32).max))
+        try:
+            Z_res, y_res = sampler.fit_resample(Z_labelled, y_labelled)
+        except (ValueError, RuntimeError) as error:
+            raise ValueError(
+                f"method={self.method!r} could not over-sample the {len(rows)} latent vectors "
+                f"of the labelled rows: {error}"
+            ) from error
+        Z_new, y_new = np.asarray(Z_res)[len(rows) :], np.asarray(y_res)[len(rows) :]
+        asked = sum(targets.values()) - len(rows)
+        if len(Z_new) < asked:
+            warn(
+                f"method={self.method!r} made {len(Z_new)} of the {asked} new samples asked: "
+                "it makes samples only near the borders between classes, and found fewer "
+                "there. SMOTE makes every sample asked."
+            )
+        base = np.empty(len(Z_new), dtype=np.intp)
+        for label in np.unique(y_new):
+            members = rows[y_labelled == label]
+            new = np.flatnonzero(y_new == label)
+            nearest = NearestNeighbors(n_neighbors=1).fit(Z[members])
+            base[new] = members[nearest.kneighbors(Z_new[new], return_distance=False)[:, 0]]
+        return LatentMoves(Z, base, np.full(len(base), -1), Z_new.astype(Z.dtype, copy=False))
 
     def _neighbors(self, Z, y, labelled, partners) -> np.ndarray:
         """Nearest partners of each labelled row, as row indices of ``Z`` (``-1``: none)."""
@@ -437,6 +493,22 @@ class VAEAugmenter(BaseLatentAugmenter):
         # Chunk by chunk, so that only the output holds all decoded samples.
         for rows in row_batches(len(Z), INFERENCE_BATCH_SIZE):
             yield self.vae_.inverse_transform(Z[rows])
+
+
+def _check_latent_over_sampler(sampler: BaseOverSampler, neighbor_search: str) -> None:
+    """Refuse over-samplers that cannot work on latent vectors, and the pool search."""
+    if isinstance(sampler, (SMOTEN, SMOTENC)):
+        raise ValueError(
+            f"method={sampler!r} over-samples categorical features; latent vectors are "
+            "continuous. Use SMOTE, BorderlineSMOTE, SVMSMOTE, KMeansSMOTE, ADASYN or "
+            "RandomOverSampler."
+        )
+    if neighbor_search == "unlabeled":
+        raise ValueError(
+            f"method={sampler!r} makes its samples among the labelled vectors of each class, "
+            "so neighbor_search='unlabeled' does not apply to it; leave neighbor_search at "
+            "'class' or use method='interpolation' to move towards unlabelled rows."
+        )
 
 
 def _with_rows(chunks):

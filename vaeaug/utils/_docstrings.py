@@ -5,8 +5,8 @@ Filled in with imbalanced-learn's :class:`~imblearn.utils.Substitution`.
 
 from __future__ import annotations
 
-GENERATION_PARAMETERS = """method : {"interpolation", "extrapolation", "noise"} or callable, \
-default="interpolation"
+GENERATION_PARAMETERS = """method : {"interpolation", "extrapolation", "noise"}, callable or \
+imbalanced-learn over-sampler, default="interpolation"
         How new latent vectors are made from each encoded sample ``z`` (see
         :mod:`vaeaug.samplers.latent_moves`): towards a neighbour ``z + alpha (z_n - z)``,
         away from it ``z + alpha (z - z_n)``, or ``z + alpha * e`` with
@@ -14,11 +14,21 @@ default="interpolation"
         encoded set. A callable ``method(z, z_neighbor, random_state)`` gets
         arrays of shape ``(n, latent_dim)`` (each row paired with a neighbour,
         as for interpolation) and a ``RandomState``, and returns the new
-        vectors, of the same shape.
+        vectors, of the same shape. An imbalanced-learn over-sampler
+        (:class:`~imblearn.over_sampling.SMOTE`, ``BorderlineSMOTE``,
+        ``SVMSMOTE``, ``KMeansSMOTE``, ``ADASYN``, ``RandomOverSampler``) runs
+        on the latent vectors of the labelled rows, DeepSMOTE's idea: a clone
+        of it is given the number of new vectors of each class as its
+        ``sampling_strategy`` and a seed drawn from ``random_state``; each new
+        vector is traced to the nearest labelled vector of its class
+        (``sample_indices_``, no partner), and decoded like the others.
+        ``alpha``, ``k_neighbors`` and ``neighbor_search`` do not apply to it
+        (its own parameters, such as SMOTE's ``k_neighbors``, do); ``ADASYN``
+        makes about, not exactly, the number asked.
 
     alpha : float, default=0.5
         Step of interpolation and extrapolation, strength of the noise.
-        Not used by a callable ``method``.
+        Not used by a callable ``method`` or an over-sampler.
 
     k_neighbors : int or estimator, default=3
         Number of nearest neighbours of each sample to pair it with, or a
