@@ -73,6 +73,7 @@ sphinx_gallery_conf = {
             "plot_quickstart.py",
             "plot_generation_methods.py",
             "plot_grid_search.py",
+            "plot_choose_augmentation.py",
             "plot_pretrained_vae.py",
             "plot_class_balancing.py",
             "plot_latent_route.py",

@@ -5,12 +5,14 @@ import warnings
 import numpy as np
 import pytest
 from conftest import FAST
+from imblearn import FunctionSampler
 from imblearn.pipeline import Pipeline
+from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_score
 from sklearn.neighbors import KNeighborsClassifier, NearestNeighbors
 
 from vaeaug import VAE, AffineJitterAugmenter, FeatureSpaceAugmenter, VAEAugmenter
-from vaeaug.model_selection import SemiSupervisedSplit
+from vaeaug.model_selection import SemiSupervisedSplit, augmentation_candidates
 
 
 @pytest.fixture
@@ -219,3 +221,49 @@ def test_group_splitters_work_inside_grid_search(pool):
     for train, test in cv.split(X, y, groups):
         assert len(np.unique(groups[test])) == 1 and (y[test] != -1).all()
         assert np.isin(np.flatnonzero(y == -1), train).all()
+
+
+# ------------------------------------------------- augmentation_candidates
+
+
+def test_candidates_are_none_jitter_and_the_vae_recipes():
+    vae = VAE(**FAST)
+    plain = augmentation_candidates(vae, image_shape=(8, 8))
+    assert plain[0] == "passthrough"
+    assert isinstance(plain[1], AffineJitterAugmenter) and plain[1].image_shape == (8, 8)
+    assert [type(c) for c in plain[2:]] == [VAEAugmenter]
+    assert plain[2].vae is vae
+    pooled = augmentation_candidates(vae, unlabeled_label=-1)
+    assert isinstance(pooled[0], FunctionSampler)
+    assert [c.neighbor_search for c in pooled[2:]] == ["class", "unlabeled"]
+    assert all(c.unlabeled_label == -1 for c in pooled[1:])
+
+
+def test_no_augmentation_with_a_pool_drops_the_unlabelled_rows(pool):
+    X, y, _ = pool
+    none = augmentation_candidates(unlabeled_label=-1)[0]
+    X_res, y_res = clone(none).fit_resample(X, y)
+    np.testing.assert_array_equal(X_res, X[y != -1])
+    np.testing.assert_array_equal(y_res, y[y != -1])
+
+
+def test_a_grid_over_the_candidates_trains_one_vae_per_fold(pool, tmp_path, monkeypatch):
+    images, y, _ = pool
+    X = images.reshape(len(images), -1)
+    trained = []
+    fit = VAE.fit
+    monkeypatch.setattr(VAE, "fit", lambda self, X, y=None: trained.append(1) or fit(self, X))
+    candidates = augmentation_candidates(
+        VAE(**FAST, image_shape=(8, 8)),
+        image_shape=(8, 8),
+        unlabeled_label=-1,
+        memory=str(tmp_path),
+    )
+    pipe = Pipeline([("aug", "passthrough"), ("clf", KNeighborsClassifier(3))])
+    search = GridSearchCV(
+        pipe, {"aug": candidates}, cv=SemiSupervisedSplit(cv=3, unlabeled_label=-1), refit=False
+    )
+    search.fit(X, y)
+    assert len(search.cv_results_["mean_test_score"]) == 4
+    assert np.isfinite(search.cv_results_["mean_test_score"]).all()
+    assert len(trained) == 3  # two VAE candidates, three folds: one VAE per fold

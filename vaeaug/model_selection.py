@@ -1,11 +1,93 @@
-"""Cross-validation when some rows are unlabelled."""
+"""Model selection: letting cross-validation choose the augmentation, with unlabelled rows too."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import numpy as np
+from imblearn import FunctionSampler
 from sklearn.model_selection import BaseCrossValidator, check_cv
+
+from .estimators import VAE
+from .samplers import AffineJitterAugmenter, VAEAugmenter
+
+
+def augmentation_candidates(
+    vae: VAE | None = None,
+    *,
+    image_shape: Sequence[int] | None = None,
+    unlabeled_label: int | str | None = None,
+    memory=None,
+    random_state: int = 0,
+) -> list:
+    """The augmentation steps worth comparing, for a grid search to choose among.
+
+    Put them in a grid over a pipeline's augmentation step, so that
+    cross-validation picks, for your classifier and your data, between no
+    augmentation, affine jitter and vaeaug's recipes (see the README's "Which
+    recipe")::
+
+        pipe = Pipeline([("aug", "passthrough"), ("clf", SVC())])
+        search = GridSearchCV(pipe, {"aug": augmentation_candidates(memory=cache)})
+
+    With ``memory``, the VAE recipes share one VAE per training fold: it is
+    trained once per fold, however many VAE candidates the grid holds.
+
+    Parameters
+    ----------
+    vae : VAE or None, default=None
+        The VAE of the VAE recipes (cloned and trained on each fold);
+        ``None``: ``VAE()``.
+    image_shape : tuple of int or None, default=None
+        ``(height, width)`` or ``(channels, height, width)`` for the jitter
+        when ``X`` holds flat rows; ``None`` for image arrays. Give the same
+        to ``vae``.
+    unlabeled_label : int, str or None, default=None
+        The label of unlabelled rows in ``y`` (``-1`` by scikit-learn's
+        convention), when ``X`` holds a pool of unlabelled images: every
+        candidate then leaves them out of what the classifier sees, and one
+        more candidate pairs each labelled image with its nearest unlabelled
+        ones (``neighbor_search="unlabeled"``). Split with
+        :class:`SemiSupervisedSplit` so that test folds hold labelled rows only.
+    memory : str, joblib.Memory or None, default=None
+        The cache of trained VAEs (see :class:`~vaeaug.VAEAugmenter`); without
+        it each VAE candidate trains its own VAE on each fold.
+    random_state : int, default=0
+        Seeds every candidate; an int, so that the VAE recipes share their VAE.
+
+    Returns
+    -------
+    candidates : list
+        No augmentation (``"passthrough"``, or a sampler that only drops
+        the unlabelled rows), :class:`~vaeaug.AffineJitterAugmenter`,
+        :class:`~vaeaug.VAEAugmenter` with its defaults, and with
+        ``unlabeled_label`` the pool recipe.
+    """
+    common = {"unlabeled_label": unlabeled_label, "random_state": random_state}
+    vae = VAE() if vae is None else vae
+    none = "passthrough"
+    if unlabeled_label is not None:
+        none = FunctionSampler(
+            func=labeled_rows, kw_args={"unlabeled_label": unlabeled_label}, validate=False
+        )
+    candidates = [
+        none,
+        AffineJitterAugmenter(image_shape=image_shape, **common),
+        VAEAugmenter(vae, memory=memory, **common),
+    ]
+    if unlabeled_label is not None:
+        candidates.append(VAEAugmenter(vae, neighbor_search="unlabeled", memory=memory, **common))
+    return candidates
+
+
+def labeled_rows(X, y, *, unlabeled_label):
+    """The rows of ``X`` and ``y`` whose label is not ``unlabeled_label``.
+
+    The "no augmentation" candidate of :func:`augmentation_candidates` when
+    ``y`` marks unlabelled rows, as imbalanced-learn's ``FunctionSampler``.
+    """
+    keep = np.asarray(y) != unlabeled_label
+    return X[keep], np.asarray(y)[keep]
 
 
 class SemiSupervisedSplit(BaseCrossValidator):
