@@ -1,4 +1,4 @@
-"""Benchmark 1: wall time until the VAE reaches 75 nats per validation image.
+"""Benchmark 1: wall time until the VAE reaches 75 and 72 nats per validation image.
 
 vaeaug's trainer (the :class:`vaeaug.VAE` defaults, with ``--epochs`` as the
 length of its schedule) against a plain PyTorch loop written here as the
@@ -9,8 +9,10 @@ are scored after every epoch on the 5,000 validation images: binary
 cross-entropy summed over pixels, posterior mean decoded. The scoring time
 counts in the time to quality of both.
 
+Settings are chosen on seeds 0-3 only; seeds 4-9 report and choose nothing.
+
     python benchmarks/time_to_quality.py --epochs 12 --plain-epochs 30 --seeds 0
-    python benchmarks/time_to_quality.py --seeds 1 2 3 --stop-at-target
+    python benchmarks/time_to_quality.py --seeds 4 5 6 7 8 9 --stop-at-target
     python benchmarks/time_to_quality.py --seeds 0 1 2 3 --stop-at-target --precision bfloat16
     python benchmarks/time_to_quality.py --device cuda --plain-epochs 20 --stop-at-target
 """
@@ -113,16 +115,17 @@ def train_vaeaug(
     return vae.fit(train.reshape(len(train), 1, 28, 28)).history_
 
 
-def summarize(name: str, history: list[dict], n_train: int, target: float) -> dict:
-    reached = next((record for record in history if record["score"] <= target), None)
+def summarize(name: str, history: list[dict], n_train: int, targets: list[float]) -> dict:
     summary = {
         "trainer": name,
         "epochs": len(history),
         "images/s": statistics.median(n_train / record["duration"] for record in history),
         "best nats": min(record["score"] for record in history),
-        "epochs to target": reached["epoch"] if reached else None,
-        "s to target": reached["elapsed"] if reached else None,
     }
+    for target in targets:
+        reached = next((record for record in history if record["score"] <= target), None)
+        summary[f"epochs to {target:g}"] = reached["epoch"] if reached else None
+        summary[f"s to {target:g}"] = reached["elapsed"] if reached else None
     print(
         "  "
         + "  ".join(
@@ -137,7 +140,9 @@ def main() -> None:
     args = parser(__doc__.splitlines()[0])
     args.add_argument("--epochs", type=int, default=12, help="vaeaug's schedule length")
     args.add_argument("--plain-epochs", type=int, default=30, help="epochs of the reference")
-    args.add_argument("--target", type=float, default=75.0, help="nats per image")
+    args.add_argument(
+        "--targets", type=float, nargs="+", default=[75.0, 72.0], help="nats per image"
+    )
     args.add_argument("--seeds", type=int, nargs="+", default=[0])
     args.add_argument("--batch-size", type=int, help="vaeaug's batch size (default: VAE's)")
     args.add_argument("--learning-rate", type=float, help="vaeaug's (default: VAE's)")
@@ -150,7 +155,8 @@ def main() -> None:
     args.add_argument(
         "--stop-at-target",
         action="store_true",
-        help="stop the reference once it reaches the target (then its best loss is not final)",
+        help="stop the reference once it reaches the lowest target (its best loss is then not "
+        "final)",
     )
     args.add_argument("--device", default="cpu", help="both trainers' device (default cpu)")
     args = args.parse_args()
@@ -158,7 +164,7 @@ def main() -> None:
     valid = torch.from_numpy(valid).view(-1, 1, 28, 28).to(args.device)
     print(describe_machine())
     print(f"MNIST: {len(train)} training images, {len(valid)} validation images, Z={LATENT_DIM}")
-    stop_below = args.target if args.stop_at_target else -np.inf
+    stop_below = min(args.targets) if args.stop_at_target else -np.inf
     given = {
         "batch_size": args.batch_size,
         "learning_rate": args.learning_rate,
@@ -166,27 +172,32 @@ def main() -> None:
         "precision": args.precision,
     }
     params = {name: value for name, value in given.items() if value is not None}
-    ratios = {"time to target": [], "images/s": [], "best loss": []}
+    ratios = {f"time to {target:g}": [] for target in args.targets}
+    ratios.update({"images/s": [], "best loss": []})
     for seed in args.seeds:
         print(f"seed {seed}")
         fast_history = train_vaeaug(train, valid, args.epochs, seed, args.device, **params)
-        fast = summarize("vaeaug", fast_history, len(train), args.target)
+        fast = summarize("vaeaug", fast_history, len(train), args.targets)
         plain_history = train_plain(train, valid, args.plain_epochs, seed, stop_below, args.device)
-        plain = summarize("plain", plain_history, len(train), args.target)
-        if fast["s to target"] and plain["s to target"]:
-            ratios["time to target"].append(plain["s to target"] / fast["s to target"])
-        elif fast["s to target"]:
-            # The reference never got there: its whole run is a lower bound.
-            bound = plain_history[-1]["elapsed"] / fast["s to target"]
-            print(f"  the plain loop missed the target: time ratio > {bound:.2f}")
-            ratios["time to target"].append(math.inf)
+        plain = summarize("plain", plain_history, len(train), args.targets)
+        for target in args.targets:
+            key = f"s to {target:g}"
+            if fast[key] and plain[key]:
+                ratios[f"time to {target:g}"].append(plain[key] / fast[key])
+            elif fast[key]:
+                # The reference never got there: its whole run is a lower bound.
+                bound = plain_history[-1]["elapsed"] / fast[key]
+                print(f"  the plain loop missed {target:g} nats: time ratio > {bound:.2f}")
+                ratios[f"time to {target:g}"].append(math.inf)
+            else:
+                print(f"  vaeaug missed {target:g} nats")
         ratios["images/s"].append(fast["images/s"] / plain["images/s"])
         ratios["best loss"].append(fast["best nats"] / plain["best nats"])
     for name, values in ratios.items():
         shown = ", ".join(f"{value:.3f}" for value in values)
         if values:
             print(f"{name}, vaeaug vs plain: median {statistics.median(values):.3f} ({shown})")
-    print("(time to target: plain / vaeaug; images/s: vaeaug / plain; best loss: vaeaug / plain)")
+    print("(time to N: plain / vaeaug; images/s: vaeaug / plain; best loss: vaeaug / plain)")
 
 
 if __name__ == "__main__":
