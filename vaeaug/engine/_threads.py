@@ -1,6 +1,6 @@
 """How many torch threads a fit uses: never more than its process's share of the cores.
 
-The rule, applied while a network trains (:func:`vaeaug.engine.training.fit_module`)
+The rule, applied while a network trains (:meth:`vaeaug.estimators.TorchEstimator.fit`)
 and while an augmenter fits and generates: torch runs on
 
 ``min(torch.get_num_threads(), max(1, joblib.cpu_count() // tasks))``

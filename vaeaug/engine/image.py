@@ -7,6 +7,7 @@ import torch
 from torch.nn import functional as F
 
 from ..utils._layout import DataLayout
+from ..utils._validation import row_batches
 
 #: Images transformed at once (bounds memory).
 BATCH_SIZE = 4096
@@ -36,8 +37,7 @@ def affine_jitter(
     jittered : ndarray of shape (n, C, H, W), float32
     """
     out = np.empty(images.shape, dtype=np.float32)
-    for start in range(0, len(images), batch_size):
-        rows = slice(start, start + batch_size)
+    for rows in row_batches(len(images), batch_size):
         out[rows] = jitter_tensor(
             torch.as_tensor(images[rows], dtype=torch.float32),
             torch.as_tensor(angles[rows], dtype=torch.float64),

@@ -11,6 +11,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..utils._validation import row_batches
 from .callbacks import Callback
 
 #: ``loss_terms(module, *batch, generator=None)`` returns named scalar losses
@@ -151,8 +152,8 @@ def evaluate(
     totals: dict[str, float] = {}
     n_samples = len(data[0])
     with torch.no_grad():
-        for start in range(0, n_samples, batch_size):
-            batch = [tensor[start : start + batch_size] for tensor in data]
+        for rows in row_batches(n_samples, batch_size):
+            batch = [tensor[rows] for tensor in data]
             for name, value in loss_terms(module, *batch).items():
                 totals[name] = totals.get(name, 0.0) + value.item() * len(batch[0])
     return {name: total / n_samples for name, total in totals.items()}

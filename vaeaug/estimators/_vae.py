@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 from numbers import Real
@@ -250,8 +251,9 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchEstimator):
             "a DataLayout of n_features_in_ values (pixel_max at most float32's largest, 3.4e38)",
             _is_layout,
         ),
-        "mean_": FittedAttribute(FEATURE_FLOATS.description, FEATURE_FLOATS.is_valid, _is_table),
-        "scale_": FittedAttribute(FEATURE_SCALES.description, FEATURE_SCALES.is_valid, _is_table),
+        # Tables only: images are scaled by layout_.pixel_max.
+        "mean_": dataclasses.replace(FEATURE_FLOATS, is_required=_is_table),
+        "scale_": dataclasses.replace(FEATURE_SCALES, is_required=_is_table),
     }
 
     def __init__(

@@ -470,11 +470,12 @@ class VAEAugmenter(BaseLatentAugmenter):
         rows_used, position = np.unique(moved, return_inverse=True)
         reconstructed = self.vae_.inverse_transform(moves.Z[rows_used])
         details = X[rows_used] - reconstructed.reshape(len(rows_used), -1)
+        of_base, of_partner = position[:n_new], position[n_new:]
         pixel_max = self.vae_.layout_.pixel_max
         for rows, chunk in _with_rows(chunks):
-            detail = details[position[:n_new][rows]]
+            detail = details[of_base[rows]]
             if weight:
-                detail = detail + weight * (details[position[n_new:][rows]] - detail)
+                detail = detail + weight * (details[of_partner[rows]] - detail)
             chunk = chunk.reshape(len(chunk), -1) + detail
             if pixel_max is not None:
                 np.clip(chunk, 0, pixel_max, out=chunk)
