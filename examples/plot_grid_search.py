@@ -6,7 +6,9 @@ Grid search over the latent size and the method
 The VAE's settings are reached through the augmenter's ``vae`` parameter,
 so :class:`~sklearn.model_selection.GridSearchCV` tunes them like any other
 step's: ``aug__vae__latent_dim`` is the latent size of the VAE that the
-augmenter trains, ``aug__method`` the generation method.
+augmenter trains, ``aug__method`` the generation method. The method makes
+about half the new images; the others are latent noise around their original
+(``noise_share=0.5``, the default).
 """
 
 # %%
@@ -105,9 +107,10 @@ print(f"test accuracy, best candidate:   {search.score(X_test, y_test):.3f}")
 print(f"test accuracy, no augmentation:  {SVC().fit(X_train, y_train).score(X_test, y_test):.3f}")
 
 # %%
-# Here no candidate beats the SVM without augmentation, and the
-# differences between candidates are smaller than the spread between folds:
-# 100 validation images per fold cannot rank them. The VAEs are small and
-# briefly trained, on 200 images each; the
+# Here the best candidate is 0.6 points ahead of the SVM without
+# augmentation in cross-validation and 1.0 point on the test set, but the
+# differences between candidates, and with no augmentation, are smaller than
+# the spread between folds: 100 validation images per fold cannot rank them.
+# The VAEs are small and briefly trained, on 200 images each; the
 # :ref:`sphx_glr_auto_examples_plot_pretrained_vae.py` example shows what a
 # VAE trained on more (unlabelled) images changes.

@@ -76,8 +76,8 @@ for name, pipe in pipes.items():
 
 # %%
 # The SVM on the 10-dimensional code is far behind the SVM on the 64 pixels,
-# and the latent augmenter hardly changes that; the decoded route is level
-# with the pixels. The paper behind vaeaug also found the latent route less
+# and the latent augmenter hardly changes that; the decoded route is a point
+# ahead of the pixels. The paper behind vaeaug also found the latent route less
 # accurate than decoding back to images.
 #
 # What the latent augmenter adds

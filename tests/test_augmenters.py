@@ -185,7 +185,12 @@ def test_vae_augmenter_returns_originals_first_and_unchanged(digits):
 def test_decoded_samples_are_the_vae_decoding_of_the_latent_formula(digits, n_per_sample):
     X, y = digits
     sampler = VAEAugmenter(
-        VAE(**FAST), **NO_JITTER, decoding="direct", n_per_sample=n_per_sample, random_state=0
+        VAE(**FAST),
+        **NO_JITTER,
+        noise_share=0,
+        decoding="direct",
+        n_per_sample=n_per_sample,
+        random_state=0,
     )
     X_res, _ = sampler.fit_resample(X, y)
     Z = sampler.vae_.transform(X)
@@ -216,8 +221,10 @@ def test_residual_decoding_moves_the_detail_with_the_latent_vector(digits, metho
     Z = vae.transform(X)
     detail = X - vae.inverse_transform(Z)
     detail_new = detail[base]
-    if detail_weight:
-        detail_new = detail_new + detail_weight * (detail[partner] - detail[base])
+    # Half the new samples (noise_share=0.5) are latent noise: no partner, the base's detail.
+    moved = partner >= 0
+    assert 0 < moved.sum() < len(moved) if detail_weight else not moved.any()
+    detail_new[moved] += detail_weight * (detail[partner[moved]] - detail[base[moved]])
     # The decodings of the new latent vectors, from the direct recipe with the same seed.
     direct = VAEAugmenter(
         FrozenEstimator(vae),
@@ -233,9 +240,53 @@ def test_residual_decoding_moves_the_detail_with_the_latent_vector(digits, metho
     assert np.abs(X_direct[new] - vae.inverse_transform(Z[base])).max() > 0.1  # the VAE moves
 
 
+@pytest.mark.parametrize("method", ["interpolation", "extrapolation"])
+def test_noise_share_replaces_that_share_of_the_moves_by_latent_noise(digits, method):
+    X, y = digits
+    # Without collapse (small KL weight), so that moves in the latent space show.
+    trained = VAE(**{**FAST, "kl_weight": 0.1, "max_epochs": 20, "random_state": 0}).fit(X)
+    vae = FrozenEstimator(trained)
+    common = dict(method=method, decoding="direct", **NO_JITTER, n_per_sample=8, random_state=0)
+    X_plain, _ = VAEAugmenter(vae, noise_share=0, **common).fit_resample(X, y)
+    still = VAEAugmenter(vae, noise_share=0.5, noise_alpha=0.0, **common)
+    X_still, _ = still.fit_resample(X, y)
+    new = still.synthetic_mask_
+    base, partner = still.sample_indices_[new], still.neighbor_indices_[new]
+    noisy = partner == -1
+    assert 1000 < noisy.sum() < 1400  # about half of the 2,400, drawn one by one
+    np.testing.assert_allclose(X_still[new][~noisy], X_plain[new][~noisy], atol=1e-6)
+    # Without noise (noise_alpha=0) such a sample is the decoding of its original.
+    decoded = still.vae_.inverse_transform(still.vae_.transform(X[base[noisy]]))
+    np.testing.assert_allclose(X_still[new][noisy], decoded.reshape(noisy.sum(), -1), atol=1e-5)
+    # With noise, the same samples move away from that decoding, further for a stronger noise.
+    changes = []
+    for noise_alpha in (0.3, 0.6):
+        noisy_sampler = VAEAugmenter(vae, noise_share=0.5, noise_alpha=noise_alpha, **common)
+        X_noisy, _ = noisy_sampler.fit_resample(X, y)
+        np.testing.assert_allclose(X_noisy[new][~noisy], X_plain[new][~noisy], atol=1e-6)
+        changes.append(np.abs(X_noisy[new][noisy] - X_still[new][noisy]).mean())
+    assert 0.01 < changes[0] < changes[1]
+
+
+def test_noise_share_one_makes_every_sample_from_noise_around_its_original(digits):
+    X, y = digits
+    vae = FrozenEstimator(VAE(**FAST, random_state=0).fit(X))
+    sampler = VAEAugmenter(vae, noise_share=1.0, **NO_JITTER, random_state=0)
+    X_res, y_res = sampler.fit_resample(X, y)
+    new = sampler.synthetic_mask_
+    assert (sampler.neighbor_indices_ == -1).all()
+    np.testing.assert_array_equal(y_res[new], y[sampler.sample_indices_[new]])
+    # Residual decoding: the original plus the change of the decoding; a small noise
+    # keeps a sample close to its original.
+    distance = np.abs(X_res[new] - X[sampler.sample_indices_[new]]).mean()
+    assert 0 < distance < np.abs(X[:-1] - X[1:]).mean() / 4
+
+
 def test_residual_decoding_without_a_move_returns_the_originals(digits):
     X, y = digits
-    sampler = VAEAugmenter(VAE(**FAST), **NO_JITTER, decoding="residual", alpha=0.0, random_state=0)
+    sampler = VAEAugmenter(
+        VAE(**FAST), **NO_JITTER, decoding="residual", alpha=0.0, noise_alpha=0.0, random_state=0
+    )
     X_res, _ = sampler.fit_resample(X, y)
     new = sampler.synthetic_mask_
     np.testing.assert_allclose(X_res[new], X[sampler.sample_indices_[new]], atol=1e-4)
@@ -473,6 +524,8 @@ def test_prefit_vae_of_another_width_is_refused(digits):
         ({"decoding": "sharp"}, np.ones((6, 4)), [0, 1] * 3, "'decoding' parameter"),
         ({"max_rotation": 270}, np.ones((6, 4)), [0, 1] * 3, "'max_rotation' parameter"),
         ({"max_shift": -1}, np.ones((6, 4)), [0, 1] * 3, "'max_shift' parameter"),
+        ({"noise_share": 1.5}, np.ones((6, 4)), [0, 1] * 3, "'noise_share' parameter"),
+        ({"noise_alpha": -0.1}, np.ones((6, 4)), [0, 1] * 3, "'noise_alpha' parameter"),
     ],
 )
 def test_bad_input_gets_a_clear_error(params, X, y, match):

@@ -101,6 +101,7 @@ def test_vae_augmenter_interpolates_towards_unlabelled_rows(pool, decoding):
     augmenter = VAEAugmenter(
         VAE(**FAST),
         neighbor_search="unlabeled",
+        noise_share=0,
         decoding=decoding,
         max_rotation=0,
         max_shift=0,

@@ -184,9 +184,7 @@ def _save_figures(protocol, data, vae, methods, out: Path, seed: int) -> list[Pa
         )
         for method in methods
     }
-    augmenters["VAE default (residual + jitter)"] = VAEAugmenter(
-        FrozenEstimator(vae), random_state=seed
-    )
+    augmenters["VAE default"] = VAEAugmenter(FrozenEstimator(vae), random_state=seed)
     augmenters["affine jitter"] = make_competitor("jitter", data.image_shape, seed)
     samples = {
         name: (augmenter.fit_resample(data.X_train, data.y_train)[0], augmenter.sample_indices_)

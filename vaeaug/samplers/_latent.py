@@ -45,6 +45,9 @@ class LatentMoves(NamedTuple):
     partner: np.ndarray
     #: The new latent vectors, in the order of ``base``.
     Z_new: np.ndarray
+    #: For each new vector, the fraction of the way it moved towards its partner
+    #: (negative: away from it; zero without a partner).
+    step: np.ndarray
 
 
 class BaseLatentAugmenter(BaseAugmenter):
@@ -122,7 +125,7 @@ class BaseLatentAugmenter(BaseAugmenter):
             Z_new = add_noise(
                 Z[base], scale=Z[labelled].std(axis=0), alpha=self.alpha, random_state=random_state
             )
-            return LatentMoves(Z, base, partner, Z_new)
+            return LatentMoves(Z, base, partner, Z_new, np.zeros(len(base)))
         neighbors = self._neighbors(Z, y, labelled, partners)
         lonely = (neighbors < 0).all(axis=1) & (counts > 0)
         if lonely.any():
@@ -141,9 +144,11 @@ class BaseLatentAugmenter(BaseAugmenter):
                     f"The method callable must return an array of shape "
                     f"{(len(base), Z.shape[1])}; it returned shape {Z_new.shape}."
                 )
+            step = 0.0
         else:
             Z_new = _NEIGHBOR_METHODS[self.method](Z[base], Z[partner], alpha=self.alpha)
-        return LatentMoves(Z, base, partner, Z_new)
+            step = self.alpha if self.method == "interpolation" else -self.alpha
+        return LatentMoves(Z, base, partner, Z_new, np.full(len(base), step))
 
     def _over_sample(self, Z, y, labelled, counts, random_state) -> LatentMoves:
         """New latent vectors made by the imbalanced-learn over-sampler ``method``.
@@ -185,7 +190,13 @@ class BaseLatentAugmenter(BaseAugmenter):
             new = np.flatnonzero(y_new == label)
             nearest = NearestNeighbors(n_neighbors=1).fit(Z[members])
             base[new] = members[nearest.kneighbors(Z_new[new], return_distance=False)[:, 0]]
-        return LatentMoves(Z, base, np.full(len(base), -1), Z_new.astype(Z.dtype, copy=False))
+        return LatentMoves(
+            Z,
+            base,
+            np.full(len(base), -1),
+            Z_new.astype(Z.dtype, copy=False),
+            np.zeros(len(base)),
+        )
 
     def _neighbors(self, Z, y, labelled, partners) -> np.ndarray:
         """Nearest partners of each labelled row, as row indices of ``Z`` (``-1``: none)."""
@@ -281,12 +292,13 @@ class VAEAugmenter(BaseLatentAugmenter):
 
     ``fit_resample`` trains a clone of ``vae`` on ``X`` without labels (or
     uses a frozen, fitted one), encodes each sample to its posterior mean,
-    makes new latent vectors with ``method``, decodes them back to images in
+    makes new latent vectors with ``method`` (and, for a share
+    ``noise_share`` of them, with latent noise), decodes them back to images in
     the scale, dtype and shape of ``X`` with the detail the VAE cannot
     reconstruct (``decoding="residual"``) and, for images, jitters each one
     with a small random rotation and shift. The originals come first,
-    unchanged. ``decoding="direct", max_rotation=0, max_shift=0`` is the
-    paper's recipe; with unlabelled rows (``unlabeled_label``),
+    unchanged. ``noise_share=0, decoding="direct", max_rotation=0,
+    max_shift=0`` is the paper's recipe; with unlabelled rows (``unlabeled_label``),
     ``neighbor_search="unlabeled"`` pairs each labelled sample with its
     nearest unlabelled ones.
 
@@ -303,6 +315,21 @@ class VAEAugmenter(BaseLatentAugmenter):
     {generation_parameters}
 
     {amount_parameters}
+
+    noise_share : float, default=0.5
+        Share of the new samples made by latent noise around their original
+        instead of by ``method``: each new sample is, with this probability,
+        decoded from ``z + noise_alpha * e`` as with ``method="noise"``, and
+        has no partner. With residual decoding it is its original with a
+        small change of shape (then jittered); the others move towards (or
+        away from) a neighbour. Interpolated samples help nearest-neighbour
+        classifiers most, perturbed originals help MLPs most; the mixture
+        serves both (see the user guide). ``0``: every sample is made by
+        ``method``, as in the paper.
+
+    noise_alpha : float, default=0.25
+        Strength of that noise, in standard deviations of the encoded
+        labelled samples along each latent dimension.
 
     decoding : {{"residual", "direct"}}, default="residual"
         ``"residual"``: the detail that the VAE cannot reconstruct, ``r = x -
@@ -382,6 +409,8 @@ class VAEAugmenter(BaseLatentAugmenter):
     _parameter_constraints: dict = {
         **BaseLatentAugmenter._parameter_constraints,
         "vae": [VAE, FrozenEstimator, None],
+        "noise_share": [Interval(Real, 0, 1, closed="both")],
+        "noise_alpha": [Interval(Real, 0, None, closed="left")],
         "decoding": [StrOptions({"direct", "residual"})],
         "max_rotation": [Interval(Real, 0, 180, closed="both"), StrOptions({"auto"})],
         "max_shift": [Interval(Real, 0, None, closed="left"), StrOptions({"auto"})],
@@ -398,6 +427,8 @@ class VAEAugmenter(BaseLatentAugmenter):
         neighbor_search: str = "class",
         n_per_sample: int = 3,
         sampling_strategy=None,
+        noise_share: float = 0.5,
+        noise_alpha: float = 0.25,
         decoding: str = "residual",
         max_rotation: float | str = "auto",
         max_shift: float | str = "auto",
@@ -412,6 +443,8 @@ class VAEAugmenter(BaseLatentAugmenter):
         self.neighbor_search = neighbor_search
         self.n_per_sample = n_per_sample
         self.sampling_strategy = sampling_strategy
+        self.noise_share = noise_share
+        self.noise_alpha = noise_alpha
         self.decoding = decoding
         self.max_rotation = max_rotation
         self.max_shift = max_shift
@@ -456,26 +489,44 @@ class VAEAugmenter(BaseLatentAugmenter):
             chunks = self._jittered(chunks, *jitter)
         return moves.base, moves.partner, chunks
 
-    def _detail_weight(self) -> float:
-        """How far a new sample's residual detail moves towards its partner's."""
-        return {"interpolation": self.alpha, "extrapolation": -self.alpha}.get(self.method, 0.0)
+    def _move_in_latent_space(self, X, y, counts, random_state) -> LatentMoves:
+        """The moves of ``method``, a share ``noise_share`` of them replaced by latent noise."""
+        moves = super()._move_in_latent_space(X, y, counts, random_state)
+        if not self.noise_share or not len(moves.base):
+            return moves
+        noisy = random_state.uniform(size=len(moves.base)) < self.noise_share
+        Z_new = moves.Z_new.copy()
+        Z_new[noisy] = add_noise(
+            moves.Z[moves.base[noisy]],
+            scale=moves.Z[self._labelled(y)].std(axis=0),
+            alpha=self.noise_alpha,
+            random_state=random_state,
+        )
+        return moves._replace(
+            partner=np.where(noisy, -1, moves.partner),
+            Z_new=Z_new,
+            step=np.where(noisy, 0.0, moves.step),
+        )
 
     def _with_detail(self, chunks, X, moves: LatentMoves):
-        """Add to each decoded chunk the detail the VAE cannot reconstruct (``decoding``)."""
+        """Add to each decoded chunk the detail the VAE cannot reconstruct (``decoding``).
+
+        A new sample's detail moves from its base's towards its partner's by the
+        step its latent vector took: ``r + step * (r_n - r)``.
+        """
         # What the VAE cannot reconstruct of each row that is a base or a partner,
         # computed once for each such row.
-        weight = self._detail_weight()
         n_new = len(moves.base)
-        moved = np.concatenate([moves.base, moves.partner]) if weight else moves.base
-        rows_used, position = np.unique(moved, return_inverse=True)
+        partner = np.where(moves.step != 0, moves.partner, moves.base)
+        rows_used, position = np.unique(np.concatenate([moves.base, partner]), return_inverse=True)
         reconstructed = self.vae_.inverse_transform(moves.Z[rows_used])
         details = X[rows_used] - reconstructed.reshape(len(rows_used), -1)
         of_base, of_partner = position[:n_new], position[n_new:]
+        step = moves.step.astype(details.dtype)[:, None]
         pixel_max = self.vae_.layout_.pixel_max
         for rows, chunk in _with_rows(chunks):
             detail = details[of_base[rows]]
-            if weight:
-                detail = detail + weight * (details[of_partner[rows]] - detail)
+            detail = detail + step[rows] * (details[of_partner[rows]] - detail)
             chunk = chunk.reshape(len(chunk), -1) + detail
             if pixel_max is not None:
                 np.clip(chunk, 0, pixel_max, out=chunk)

@@ -8,6 +8,7 @@ PAPER_RECIPE = {
     "alpha": 0.5,
     "k_neighbors": 3,
     "n_per_sample": 3,
+    "noise_share": 0.0,
     "decoding": "direct",
     "max_rotation": 0.0,
     "max_shift": 0.0,

@@ -1,0 +1,188 @@
+"""Screening of issue 20's levers on the validation sides (docs/results.md,
+"Interpolated and perturbed samples"). Not part of the library: the levers
+that were not kept are private overrides of VAEAugmenter here.
+
+    python docs/results/screen_levers.py PROTOCOL VAE_DATA SEEDS VARIANTS OUT [CLASSIFIERS]
+
+``VAE_DATA`` is ``labelled`` (the VAE of the labelled images only) or
+``unlabelled`` (the protocol's unlabelled images); ``VARIANTS`` is a JSON
+object ``name -> parameters``: VAEAugmenter's own, or the screening knobs of
+:class:`Variant`. Each row of ``OUT`` (JSON lines) is one seed, training set
+and classifier, scored on the validation images. The runs of December 2026
+used commit abfd640 with ``noise_share`` implemented by the knobs; the
+library's ``noise_share`` and ``noise_alpha`` now do the same.
+"""
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from sklearn.frozen import FrozenEstimator
+from sklearn.metrics import accuracy_score
+from sklearn.neighbors import KNeighborsClassifier, NearestNeighbors
+
+from vaeaug import VAE, VAEAugmenter
+from vaeaug.engine.image import affine_jitter, draw_jitter
+from vaeaug.estimators import fit_with_memory
+from vaeaug.paper.experiments.competitors import make_classifier, make_competitor
+from vaeaug.paper.experiments.protocols import PROTOCOLS
+
+KNOBS = (
+    "step",
+    "originals",
+    "jitter_share",
+    "class_partners",
+    "candidates",
+    "rot",
+    "shift",
+    "detail",
+)
+
+
+class Variant(VAEAugmenter):
+    """VAEAugmenter with screening knobs, set as class attributes of a subclass."""
+
+    step = "fixed"  # "uniform": each interpolation step drawn from U(0, alpha)
+    originals = 0.0  # share of the interpolations put back at step 0
+    jitter_share = 1.0  # share of the new samples that are jittered
+    class_partners = False  # pool partners only where a latent 5-NN of the labelled agrees
+    candidates = 1  # > 1: make that many times more, keep the most label-faithful
+    rot = None  # jitter bounds instead of max_rotation_ and max_shift_
+    shift = None
+    detail = None  # a fixed weight of the partner's residual detail instead of the step
+
+    def _move_in_latent_space(self, X, y, counts, random_state):
+        moves = super()._move_in_latent_space(X, y, counts, random_state)
+        n = len(moves.base)
+        moved = moves.partner >= 0
+        steps = np.where(moved, self.alpha, 0.0)
+        if self.step == "uniform":
+            steps = np.where(moved, random_state.uniform(0, self.alpha, n), 0.0)
+        if self.originals:
+            steps[random_state.uniform(size=n) < self.originals] = 0.0
+        if self.method == "interpolation" and (self.step != "fixed" or self.originals):
+            Z_base, Z_partner = moves.Z[moves.base], moves.Z[moves.partner]
+            Z_new = np.where(
+                moved[:, None],
+                Z_base + steps[:, None].astype(Z_base.dtype) * (Z_partner - Z_base),
+                moves.Z_new,
+            ).astype(Z_base.dtype)
+            moves = moves._replace(Z_new=Z_new)
+        if self.detail is not None:
+            steps = np.where(moved, self.detail, 0.0)
+        return moves._replace(step=steps if self.method == "interpolation" else moves.step)
+
+    def _neighbors(self, Z, y, labelled, partners):
+        if not (self.class_partners and self.neighbor_search == "unlabeled"):
+            return super()._neighbors(Z, y, labelled, partners)
+        queries = np.flatnonzero(labelled)
+        candidates = np.flatnonzero(partners)
+        guessed = KNeighborsClassifier(5).fit(Z[queries], y[queries]).predict(Z[candidates])
+        k = self.nn_k_.n_neighbors - 1
+        neighbors = np.full((len(Z), k), -1, dtype=np.intp)
+        for label in np.unique(y[queries]):
+            members, pool = queries[y[queries] == label], candidates[guessed == label]
+            if len(pool):
+                nn = NearestNeighbors(n_neighbors=min(k, len(pool))).fit(Z[pool])
+                found = nn.kneighbors(Z[members], return_distance=False)
+                neighbors[members, : found.shape[1]] = pool[found]
+        return neighbors
+
+    def _make_samples(self, X, y, counts, random_state):
+        if self.rot is not None:
+            self.max_rotation_, self.max_shift_ = self.rot, self.shift
+        wanted = counts
+        if self.candidates > 1:
+            counts = counts * self.candidates
+        moves = self._move_in_latent_space(X, y, counts, random_state)
+        chunks = self._decode(moves.Z_new)
+        if self.decoding == "residual" and len(moves.base):
+            chunks = self._with_detail(chunks, X, moves)
+        new = np.concatenate([chunk.reshape(len(chunk), -1) for chunk in chunks])
+        base, partner = moves.base, moves.partner
+        if self.candidates > 1:
+            labelled = np.flatnonzero(self._labelled(y))
+            knn = KNeighborsClassifier(10).fit(X[labelled], y[labelled])
+            proba = knn.predict_proba(new)
+            own = proba[np.arange(len(new)), np.searchsorted(knn.classes_, y[base])]
+            score = own + 1e-6 * random_state.uniform(size=len(new))
+            keep = []
+            for row in np.flatnonzero(wanted):
+                mine = np.flatnonzero(base == row)
+                keep.extend(mine[np.argsort(-score[mine])[: wanted[row]]])
+            keep = np.sort(np.array(keep, dtype=np.intp))
+            new, base, partner = new[keep], base[keep], partner[keep]
+        if self.max_rotation_ or self.max_shift_:
+            angles, shifts = draw_jitter(
+                len(base), self.max_rotation_, self.max_shift_, random_state
+            )
+            if self.jitter_share < 1:
+                off = random_state.uniform(size=len(base)) >= self.jitter_share
+                angles[off], shifts[off] = 0, 0
+            new = affine_jitter(
+                new.reshape(len(new), *self.vae_.layout_.image_shape), angles, shifts
+            )
+        return base, partner, [new]
+
+
+def main():
+    protocol, vae_data, seeds, variants_json, out = sys.argv[1:6]
+    classifiers = sys.argv[6].split(",") if len(sys.argv) > 6 else ["svm", "knn", "sklearn-mlp"]
+    variants = json.loads(variants_json)
+    proto = PROTOCOLS[protocol]
+    for seed in map(int, seeds.split(",")):
+        data = proto.load("../shared/data", seed)
+        if vae_data == "labelled":  # as docs/results.md's --vae-data labelled runs
+            X_vae, vae_seed = data.X_train, seed
+            vae_params = {"max_epochs": 100, "patience": 5}
+        else:
+            X_vae, vae_seed = data.X_unlabelled, 0 if protocol.startswith("mnist") else seed
+            vae_params = dict(proto.vae_params)
+        started = time.perf_counter()
+        vae = fit_with_memory(
+            VAE(10 if protocol == "digits" else 20, random_state=vae_seed, **vae_params),
+            X_vae.reshape(-1, *data.image_shape),
+            str(Path.home() / ".cache/vaeaug"),
+        )
+        print(f"# {protocol} seed {seed} vae {time.perf_counter() - started:.0f}s", flush=True)
+        pool = data.pool() if vae_data != "labelled" else None
+        sets = {"none": (data.X_train, data.y_train)}
+        for name in ("pixel-interpolation", "jitter", "smote"):
+            competitor = make_competitor(name, data.image_shape, seed)
+            sets[name] = competitor.fit_resample(data.X_train, data.y_train)
+        for name, spec in variants.items():
+            spec = dict(spec)
+            knobs = {key: spec.pop(key) for key in list(spec) if key in KNOBS}
+            augmenter = type("V", (Variant,), knobs)(
+                FrozenEstimator(vae), random_state=seed, **spec
+            )
+            X, y = data.X_train, data.y_train
+            if spec.get("neighbor_search") == "unlabeled":
+                X = np.concatenate([X, pool])
+                y = np.concatenate([y.astype(np.int64), np.full(len(pool), -1)])
+                augmenter.set_params(unlabeled_label=-1)
+            sets[name] = augmenter.fit_resample(X, y)
+        for name, (X_set, y_set) in sets.items():
+            for classifier_name in classifiers:
+                classifier = make_classifier(classifier_name, seed)
+                started = time.perf_counter()
+                classifier.fit(X_set, y_set)
+                accuracy = 100 * accuracy_score(data.y_val, classifier.predict(data.X_val))
+                row = dict(
+                    protocol=protocol,
+                    vae=vae_data,
+                    seed=seed,
+                    set=name,
+                    clf=classifier_name,
+                    acc=accuracy,
+                    s=time.perf_counter() - started,
+                )
+                print(json.dumps(row), flush=True)
+                with open(out, "a") as file:
+                    file.write(json.dumps(row) + "\n")
+
+
+if __name__ == "__main__":
+    main()
