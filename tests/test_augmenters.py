@@ -136,11 +136,28 @@ def test_balancing_classes_of_one_leaves_the_originals_when_nothing_can_be_made(
     # Classes 0-4 are already at the largest count; 5-9 have one image, no partner.
     X, y = digits
     rows = np.concatenate([np.flatnonzero(y == c)[: 20 if c < 5 else 1] for c in range(10)])
-    sampler = VAEAugmenter(VAE(**FAST), decoding=decoding, sampling_strategy="auto", random_state=0)
+    sampler = VAEAugmenter(
+        VAE(**FAST), noise_share=0, decoding=decoding, sampling_strategy="auto", random_state=0
+    )
     with pytest.warns(UserWarning, match="have a single sample"):
         X_res, y_res = sampler.fit_resample(X[rows], y[rows])
     np.testing.assert_array_equal(X_res, X[rows])
     np.testing.assert_array_equal(y_res, y[rows])
+
+
+def test_balancing_classes_of_one_with_latent_noise(digits):
+    # With the default noise share, a class of one gets its samples from latent noise.
+    X, y = digits
+    rows = np.concatenate([np.flatnonzero(y == c)[: 20 if c < 5 else 1] for c in range(10)])
+    sampler = VAEAugmenter(VAE(**FAST), sampling_strategy="auto", random_state=0)
+    with pytest.warns(UserWarning, match="have a single sample, .* all latent noise"):
+        X_res, y_res = sampler.fit_resample(X[rows], y[rows])
+    assert np.bincount(y_res).tolist() == [20] * 10
+    new = sampler.synthetic_mask_
+    base = sampler.sample_indices_[new]
+    assert (sampler.neighbor_indices_[new] == -1).all()
+    np.testing.assert_array_equal(y_res[new], y[rows][base])
+    np.testing.assert_array_equal(base, np.sort(base))  # grouped by original
 
 
 @pytest.mark.parametrize(

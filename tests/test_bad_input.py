@@ -512,8 +512,13 @@ def test_vae_augmenter_with_a_single_sample_class(fitted_vae, method):
         _, y_res = sampler.fit_resample(IMAGES, y)
         assert np.sum(y_res == 1) == 4
     else:
-        with pytest.warns(UserWarning, match=r"Classes \[1\] have a single sample"):
+        # Its samples are latent noise (noise_share), none made by the method.
+        with pytest.warns(UserWarning, match=r"Classes \[1\] have a single sample.*noise"):
             _, y_res = sampler.fit_resample(IMAGES, y)
+        assert np.sum(y_res == 1) == 4 and np.sum(y_res == 0) == 20
+        assert (sampler.neighbor_indices_[y_res == 1] == -1).all()
+        with pytest.warns(UserWarning, match=r"Classes \[1\] have a single sample"):
+            _, y_res = sampler.set_params(noise_share=0).fit_resample(IMAGES, y)
         assert np.sum(y_res == 1) == 1 and np.sum(y_res == 0) == 20
 
 

@@ -129,13 +129,7 @@ class BaseLatentAugmenter(BaseAugmenter):
         neighbors = self._neighbors(Z, y, labelled, partners)
         lonely = (neighbors < 0).all(axis=1) & (counts > 0)
         if lonely.any():
-            warn(
-                f"Classes {np.unique(y[lonely]).tolist()} have a single sample, so no "
-                f"neighbour to pair with: method={self.method!r} makes no synthetic "
-                "samples for them. Use method='noise' or neighbor_search='all' to "
-                "augment them."
-            )
-            counts[lonely] = 0
+            self._drop_unpaired(y, counts, lonely)
         base, partner = pair_with_neighbors(neighbors, counts)
         if callable(self.method):
             Z_new = np.asarray(self.method(Z[base], Z[partner], random_state))
@@ -149,6 +143,17 @@ class BaseLatentAugmenter(BaseAugmenter):
             Z_new = _NEIGHBOR_METHODS[self.method](Z[base], Z[partner], alpha=self.alpha)
             step = self.alpha if self.method == "interpolation" else -self.alpha
         return LatentMoves(Z, base, partner, Z_new, np.full(len(base), step))
+
+    def _drop_unpaired(self, y, counts, lonely) -> None:
+        """Make nothing from the rows ``lonely`` (no neighbour to pair with): zero their
+        ``counts`` in place, with a warning."""
+        warn(
+            f"Classes {np.unique(y[lonely]).tolist()} have a single sample, so no "
+            f"neighbour to pair with: method={self.method!r} makes no synthetic "
+            "samples for them. Use method='noise' or neighbor_search='all' to "
+            "augment them."
+        )
+        counts[lonely] = 0
 
     def _over_sample(self, Z, y, labelled, counts, random_state) -> LatentMoves:
         """New latent vectors made by the imbalanced-learn over-sampler ``method``.
@@ -324,8 +329,9 @@ class VAEAugmenter(BaseLatentAugmenter):
         small change of shape (then jittered); the others move towards (or
         away from) a neighbour. Interpolated samples help nearest-neighbour
         classifiers most, perturbed originals help MLPs most; the mixture
-        serves both (see the user guide). ``0``: every sample is made by
-        ``method``, as in the paper.
+        serves both (see the user guide). A sample that ``method`` cannot
+        make, for want of a neighbour (a class of one), is made by latent
+        noise too. ``0``: every sample is made by ``method``, as in the paper.
 
     noise_alpha : float, default=0.25
         Strength of that noise, in standard deviations of the encoded
@@ -490,23 +496,58 @@ class VAEAugmenter(BaseLatentAugmenter):
         return moves.base, moves.partner, chunks
 
     def _move_in_latent_space(self, X, y, counts, random_state) -> LatentMoves:
-        """The moves of ``method``, a share ``noise_share`` of them replaced by latent noise."""
+        """The moves of ``method``, a share ``noise_share`` of them replaced by latent noise.
+
+        The samples of rows that ``method`` cannot pair (a class of one) are all
+        latent noise when ``noise_share`` is set.
+        """
+        wanted = counts.copy()
         moves = super()._move_in_latent_space(X, y, counts, random_state)
-        if not self.noise_share or not len(moves.base):
+        if not self.noise_share:
             return moves
-        noisy = random_state.uniform(size=len(moves.base)) < self.noise_share
-        Z_new = moves.Z_new.copy()
+        # What the base dropped from ``counts`` (in place) for want of a partner.
+        unpaired = np.repeat(np.arange(len(counts)), wanted - counts)
+        if not len(moves.base) and not len(unpaired):
+            return moves
+        noisy = np.concatenate(
+            [
+                random_state.uniform(size=len(moves.base)) < self.noise_share,
+                np.ones(len(unpaired), bool),
+            ]
+        )
+        base = np.concatenate([moves.base, unpaired])
+        Z_new = np.concatenate([moves.Z_new, moves.Z[unpaired]])
         Z_new[noisy] = add_noise(
-            moves.Z[moves.base[noisy]],
+            moves.Z[base[noisy]],
             scale=moves.Z[self._labelled(y)].std(axis=0),
             alpha=self.noise_alpha,
             random_state=random_state,
         )
-        return moves._replace(
-            partner=np.where(noisy, -1, moves.partner),
-            Z_new=Z_new,
-            step=np.where(noisy, 0.0, moves.step),
+        moves = LatentMoves(
+            moves.Z,
+            base,
+            np.where(noisy, -1, np.concatenate([moves.partner, np.full(len(unpaired), -1)])),
+            Z_new,
+            np.where(noisy, 0.0, np.concatenate([moves.step, np.zeros(len(unpaired))])),
         )
+        if len(unpaired):  # keep the new samples grouped by their original
+            order = np.argsort(moves.base, kind="stable")
+            moves = LatentMoves(
+                *(field if i == 0 else field[order] for i, field in enumerate(moves))
+            )
+        return moves
+
+    def _drop_unpaired(self, y, counts, lonely) -> None:
+        if not self.noise_share:
+            super()._drop_unpaired(y, counts, lonely)
+            return
+        warn(
+            f"Classes {np.unique(y[lonely]).tolist()} have a single sample, so no "
+            f"neighbour to pair with: their synthetic samples are all latent noise "
+            f"around it (noise_alpha={self.noise_alpha}), none made by "
+            f"method={self.method!r}."
+        )
+        counts[lonely] = 0
 
     def _with_detail(self, chunks, X, moves: LatentMoves):
         """Add to each decoded chunk the detail the VAE cannot reconstruct (``decoding``).
