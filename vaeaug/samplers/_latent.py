@@ -516,6 +516,8 @@ class VAEAugmenter(BaseLatentAugmenter):
             ]
         )
         base = np.concatenate([moves.base, unpaired])
+        partner = np.concatenate([moves.partner, np.full(len(unpaired), -1)])
+        step = np.concatenate([moves.step, np.zeros(len(unpaired))])
         Z_new = np.concatenate([moves.Z_new, moves.Z[unpaired]])
         Z_new[noisy] = add_noise(
             moves.Z[base[noisy]],
@@ -523,19 +525,10 @@ class VAEAugmenter(BaseLatentAugmenter):
             alpha=self.noise_alpha,
             random_state=random_state,
         )
-        moves = LatentMoves(
-            moves.Z,
-            base,
-            np.where(noisy, -1, np.concatenate([moves.partner, np.full(len(unpaired), -1)])),
-            Z_new,
-            np.where(noisy, 0.0, np.concatenate([moves.step, np.zeros(len(unpaired))])),
-        )
-        if len(unpaired):  # keep the new samples grouped by their original
-            order = np.argsort(moves.base, kind="stable")
-            moves = LatentMoves(
-                *(field if i == 0 else field[order] for i, field in enumerate(moves))
-            )
-        return moves
+        partner[noisy], step[noisy] = -1, 0.0
+        # Keep the new samples grouped by their original.
+        order = np.argsort(base, kind="stable") if len(unpaired) else slice(None)
+        return LatentMoves(moves.Z, base[order], partner[order], Z_new[order], step[order])
 
     def _drop_unpaired(self, y, counts, lonely) -> None:
         if not self.noise_share:
