@@ -129,7 +129,11 @@ class BaseLatentAugmenter(BaseAugmenter):
         neighbors = self._neighbors(Z, y, labelled, partners)
         lonely = (neighbors < 0).all(axis=1) & (counts > 0)
         if lonely.any():
-            self._drop_unpaired(y, counts, lonely)
+            warn(
+                f"Classes {np.unique(y[lonely]).tolist()} have a single sample, so no "
+                f"neighbour to pair with: {self._unpaired_outcome()}"
+            )
+            counts[lonely] = 0
         base, partner = pair_with_neighbors(neighbors, counts)
         if callable(self.method):
             Z_new = np.asarray(self.method(Z[base], Z[partner], random_state))
@@ -144,16 +148,12 @@ class BaseLatentAugmenter(BaseAugmenter):
             step = self.alpha if self.method == "interpolation" else -self.alpha
         return LatentMoves(Z, base, partner, Z_new, np.full(len(base), step))
 
-    def _drop_unpaired(self, y, counts, lonely) -> None:
-        """Make nothing from the rows ``lonely`` (no neighbour to pair with): zero their
-        ``counts`` in place, with a warning."""
-        warn(
-            f"Classes {np.unique(y[lonely]).tolist()} have a single sample, so no "
-            f"neighbour to pair with: method={self.method!r} makes no synthetic "
-            "samples for them. Use method='noise' or neighbor_search='all' to "
-            "augment them."
+    def _unpaired_outcome(self) -> str:
+        """What becomes of the samples of a row with no neighbour, for the warning."""
+        return (
+            f"method={self.method!r} makes no synthetic samples for them. Use "
+            "method='noise' or neighbor_search='all' to augment them."
         )
-        counts[lonely] = 0
 
     def _over_sample(self, Z, y, labelled, counts, random_state) -> LatentMoves:
         """New latent vectors made by the imbalanced-learn over-sampler ``method``.
@@ -505,7 +505,7 @@ class VAEAugmenter(BaseLatentAugmenter):
         moves = super()._move_in_latent_space(X, y, counts, random_state)
         if not self.noise_share:
             return moves
-        # What the base dropped from ``counts`` (in place) for want of a partner.
+        # What the base zeroed in ``counts`` (in place) for want of a partner.
         unpaired = np.repeat(np.arange(len(counts)), wanted - counts)
         if not len(moves.base) and not len(unpaired):
             return moves
@@ -530,17 +530,13 @@ class VAEAugmenter(BaseLatentAugmenter):
         order = np.argsort(base, kind="stable") if len(unpaired) else slice(None)
         return LatentMoves(moves.Z, base[order], partner[order], Z_new[order], step[order])
 
-    def _drop_unpaired(self, y, counts, lonely) -> None:
+    def _unpaired_outcome(self) -> str:
         if not self.noise_share:
-            super()._drop_unpaired(y, counts, lonely)
-            return
-        warn(
-            f"Classes {np.unique(y[lonely]).tolist()} have a single sample, so no "
-            f"neighbour to pair with: their synthetic samples are all latent noise "
-            f"around it (noise_alpha={self.noise_alpha}), none made by "
-            f"method={self.method!r}."
+            return super()._unpaired_outcome()
+        return (
+            f"their synthetic samples are all latent noise around it "
+            f"(noise_alpha={self.noise_alpha}), none made by method={self.method!r}."
         )
-        counts[lonely] = 0
 
     def _with_detail(self, chunks, X, moves: LatentMoves):
         """Add to each decoded chunk the detail the VAE cannot reconstruct (``decoding``).
