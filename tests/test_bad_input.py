@@ -25,17 +25,20 @@ import joblib
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.ndimage
 import torch
 from conftest import FAST
+from sklearn.datasets import load_digits
 from sklearn.decomposition import PCA
 from sklearn.frozen import FrozenEstimator
 from sklearn.utils._param_validation import InvalidParameterError
 
 from vaeaug import VAE, AffineJitterAugmenter, FeatureSpaceAugmenter, VAEAugmenter
+from vaeaug.engine.image import resolve_jitter
 from vaeaug.engine.networks import ConvVAE, DenseVAE
 from vaeaug.paper.cli import main
 from vaeaug.paper.datasets import load_mnist, load_ujipen, load_ujipen_v1, load_ujipen_v2_digits
-from vaeaug.utils import decide_layout
+from vaeaug.utils import decide_layout, has_pixel_structure
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TINY = {**FAST, "max_epochs": 1, "hidden_units": 8, "conv_channels": (2,)}
@@ -687,6 +690,12 @@ def test_n_per_sample_ignored_by_a_sampling_strategy_is_announced():
 # ------------------------------------------------------------ tables or images
 
 COUNTS = np.random.RandomState(0).poisson(3, (20, 100))
+DIGITS = load_digits().data[:100]
+PERMUTATION = np.random.RandomState(0).permutation(64)
+#: Smooth non-negative 1-D signals of 784 values, like spectra.
+SPECTRA = np.abs(
+    scipy.ndimage.gaussian_filter1d(np.random.RandomState(0).normal(size=(50, 784)), 5, axis=1)
+)
 
 
 @pytest.mark.parametrize(
@@ -704,6 +713,10 @@ COUNTS = np.random.RandomState(0).poisson(3, (20, 100))
         (pd.DataFrame(COUNTS), None, "auto", None),  # data frames are tables
         (COUNTS - 3, None, "auto", None),  # negative values: a table
         (-np.ones((5, 784)), None, "auto", None),
+        (COUNTS[:, :64], None, "auto", None),  # a square width alone: a table
+        (np.zeros((5, 784)), None, "auto", None),
+        (SPECTRA, None, "auto", None),  # ordered columns that correlate along one axis only
+        (DIGITS[:, PERMUTATION], None, "auto", None),  # pixels shuffled: no image's structure
     ],
     ids=[
         "3d",
@@ -718,6 +731,10 @@ COUNTS = np.random.RandomState(0).poisson(3, (20, 100))
         "auto-frame",
         "auto-negative",
         "auto-negative-784",
+        "auto-counts-64",
+        "auto-constant-784",
+        "auto-spectra",
+        "auto-shuffled-pixels",
     ],
 )
 def test_images_are_what_the_user_said(X, image_shape, architecture, expected):
@@ -736,50 +753,64 @@ def test_images_are_what_the_user_said(X, image_shape, architecture, expected):
     assert layout.sample_shape == (sample_shape or (rows.shape[1],))
 
 
-@pytest.mark.parametrize("n_features, side", [(64, 8), (100, 10), (784, 28)])
-def test_square_width_alone_is_read_as_images_with_a_warning(n_features, side):
-    X = COUNTS[:, :n_features] if n_features <= 100 else np.zeros((3, n_features))
+@pytest.mark.parametrize(
+    "X, side",
+    [(DIGITS, 8), (np.kron(DIGITS[:20].reshape(-1, 8, 8), np.ones((1, 4, 4))).reshape(20, -1), 32)],
+    ids=["digits", "digits-32x32"],
+)
+def test_flat_rows_with_an_images_pixels_are_read_as_images_with_a_warning(X, side):
     message = (
-        rf"X has {n_features} features per sample and no negative value, so it is read as "
-        rf"{side}x{side} single-channel images \(architecture='auto'\), without the default "
-        r"rotations and shifts, which only declared images get\. Pass "
+        rf"X has {side * side} features per sample whose neighbouring values correlate as an "
+        rf"image's pixels do, so it is read as {side}x{side} single-channel images "
+        r"\(architecture='auto'\), with the default rotations and shifts\. Pass "
         rf"image_shape=\({side}, {side}\), or X of shape \(n_samples, {side}, {side}\), to "
         r"declare them; use architecture='dense' if X is a table\."
     )
     with pytest.warns(UserWarning, match=message):
         layout = decide_layout(X, None, image_shape=None, architecture="auto")
-    assert layout.image_shape == (1, side, side) and not layout.declared
+    assert layout.image_shape == (1, side, side)
+    assert resolve_jitter("auto", "auto", layout)[0] == 10.0
 
 
-def test_vae_reads_a_count_table_as_told():
-    with pytest.warns(UserWarning, match="read as 10x10 single-channel images"):
-        assert isinstance(VAE(**TINY, random_state=0).fit(COUNTS).module_, ConvVAE)
-    # ... but a table of counts is never rotated or shifted by default.
-    with pytest.warns(UserWarning, match="without the default rotations and shifts"):
-        augmenter = VAEAugmenter(VAE(**TINY), random_state=0).fit(COUNTS, np.arange(20) % 2)
-    assert (augmenter.max_rotation_, augmenter.max_shift_) == (0.0, 0.0)
+def test_has_pixel_structure_reads_few_rows_of_a_large_array():
+    class Reader:
+        """Rows read by index, counted."""
+
+        shape = (100_000, 64)
+
+        def __len__(self):
+            return self.shape[0]
+
+        def __getitem__(self, rows):
+            self.read = len(rows)
+            return np.tile(DIGITS, (1 + len(rows) // len(DIGITS), 1))[: len(rows)]
+
+    reader = Reader()
+    assert has_pixel_structure(reader, 8) and reader.read == 1_000
+
+
+def test_a_count_table_is_a_table_unless_told():
     with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        for X, params in [
-            (pd.DataFrame(COUNTS), {}),
-            (COUNTS, {"architecture": "dense"}),
-            (COUNTS - 3, {}),
-        ]:
-            vae = VAE(**TINY, **params, random_state=0).fit(X)
-            assert vae.layout_.image_shape is None and isinstance(vae.module_, DenseVAE)
+        warnings.simplefilter("error")  # no "read as 10x10 images"
+        vae = VAE(**TINY, random_state=0).fit(COUNTS)
+        augmenter = VAEAugmenter(VAE(**TINY), random_state=0).fit(COUNTS, np.arange(20) % 2)
+    assert vae.layout_.image_shape is None and isinstance(vae.module_, DenseVAE)
+    assert (augmenter.max_rotation_, augmenter.max_shift_) == (0.0, 0.0)
+    told = VAE(**TINY, architecture="conv", random_state=0).fit(COUNTS)
+    assert isinstance(told.module_, ConvVAE)
 
 
 def test_digits_given_flat_are_announced_and_confirmed_by_image_shape(digits):
     X = digits[0][:40]
     with pytest.warns(UserWarning, match=r"read as 8x8 .* Pass image_shape=\(8, 8\)"):
-        VAE(**TINY, random_state=0).fit(X)
+        recognised = VAE(**TINY, random_state=0).fit(X)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         for vae in [
             VAE(**TINY, image_shape=(8, 8), random_state=0).fit(X),
             VAE(**TINY, random_state=0).fit(X.reshape(-1, 8, 8)),
         ]:
-            assert vae.layout_.image_shape == (1, 8, 8) and vae.layout_.declared
+            assert vae.layout_.image_shape == recognised.layout_.image_shape == (1, 8, 8)
 
 
 # ------------------------------------------------------------------- loaders

@@ -147,15 +147,13 @@ def test_random_jitter_draws_from_its_generator_only():
     [((1, 28, 28), (10.0, 2.0)), ((1, 70, 70), (10.0, 2.0)), ((1, 8, 8), (10.0, 2 * 8 / 28))],
 )
 def test_auto_jitter_scales_with_small_images(shape, expected):
-    layout = DataLayout(shape, shape, declared=True, pixel_max=1.0)
+    layout = DataLayout(shape, shape, pixel_max=1.0)
     assert resolve_jitter("auto", "auto", layout) == pytest.approx(expected)
     assert resolve_jitter(3, "auto", layout) == pytest.approx((3.0, expected[1]))
-    inferred = DataLayout(shape, shape, declared=False, pixel_max=1.0)
-    assert resolve_jitter("auto", "auto", inferred) == (0.0, 0.0)
 
 
 def test_tables_are_not_jittered_and_explicit_jitter_on_them_is_an_error():
-    table = DataLayout((5,), None, declared=False)
+    table = DataLayout((5,), None)
     assert resolve_jitter("auto", 0, table) == (0.0, 0.0)
     with pytest.raises(ValueError, match="train_max_shift=1 jitter images"):
         resolve_jitter("auto", 1, table, names=("train_max_rotation", "train_max_shift"))

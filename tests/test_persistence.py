@@ -24,6 +24,7 @@ from sklearn.preprocessing import StandardScaler
 from tests.conftest import FAST
 from vaeaug import VAE, EarlyStopping, TorchMLPClassifier
 from vaeaug.engine._device import available_device
+from vaeaug.engine.image import resolve_jitter
 from vaeaug.estimators import FittedAttribute
 from vaeaug.persistence import FORMAT_VERSION, _digest, dump, load
 
@@ -467,7 +468,6 @@ def _layout(**fields):
     layout = {
         "sample_shape": {"type": "tuple", "items": [8, 8]},
         "image_shape": {"type": "tuple", "items": [1, 8, 8]},
-        "declared": True,
         "pixel_max": 16.0,
     }
     return {"type": "DataLayout", "fields": {**layout, **fields}}
@@ -605,7 +605,7 @@ def test_json_nested_too_deep_is_refused(fitted, tmp_path):
         ),
         (
             "image",
-            {"layout_": _layout(declared="yes")},
+            {"layout_": _layout(pixel_max=-1.0)},
             "its fitted attribute layout_ must be a DataLayout of n_features_in_ values",
         ),
         (
@@ -616,7 +616,7 @@ def test_json_nested_too_deep_is_refused(fitted, tmp_path):
         (
             "image",
             {"layout_": {"type": "DataLayout", "fields": {"sample_shape": None}}},
-            "a DataLayout has the fields ['declared', 'image_shape', 'pixel_max', 'sample_shape']",
+            "a DataLayout has the fields ['image_shape', 'pixel_max', 'sample_shape']",
         ),
         (
             "table",
@@ -707,6 +707,33 @@ def test_a_version_1_vae_file_still_loads(fitted, tmp_path):
     assert restored.layout_ == vae.layout_
     X = np.arange(128.0).reshape(2, 8, 8) % 17
     np.testing.assert_array_equal(restored.transform(X), vae.transform(X))
+
+
+@pytest.mark.parametrize("declared", [True, False])
+def test_a_version_2_vae_file_still_loads_and_its_images_get_the_default_jitter(
+    declared, fitted, tmp_path
+):
+    # Version 2 said whether the user had declared the images; undeclared
+    # ones got no "auto" jitter. Every image gets it now.
+    vae = fitted["image"]
+    path = tmp_path / "vae.safetensors"
+    dump(vae, path)
+    _change_json(path, "attributes", {"layout_": _layout(declared=declared)})
+    _rewrite(path, digest=True, format_version="2")
+    restored = load(path)
+    assert restored.layout_ == vae.layout_
+    assert resolve_jitter("auto", "auto", restored.layout_) == (10.0, 2 * 8 / 28)
+
+
+def test_a_layout_field_of_version_2_is_not_accepted_beside_a_misspelt_one(fitted, tmp_path):
+    path = tmp_path / "vae.safetensors"
+    dump(fitted["image"], path)
+    layout = _layout(declared=True)
+    del layout["fields"]["pixel_max"]
+    _change_json(path, "attributes", {"layout_": layout})
+    message = "a DataLayout has the fields ['image_shape', 'pixel_max', 'sample_shape']"
+    with pytest.raises(ValueError, match=_invalid("VAE", message)):
+        load(path)
 
 
 class _VAEWithCodes(VAE):
@@ -835,7 +862,6 @@ def test_images_far_larger_than_the_weights_are_refused(digits, tmp_path):
                 "fields": {
                     "sample_shape": {"type": "tuple", "items": [side * side]},
                     "image_shape": {"type": "tuple", "items": [1, side, side]},
-                    "declared": False,
                     "pixel_max": 16.0,
                 },
             },

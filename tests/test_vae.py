@@ -1,5 +1,6 @@
 import pickle
 import threading
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -26,20 +27,32 @@ def test_fit_transform_inverse_transform_on_digits(digits):
     assert list(vae.get_feature_names_out()) == [f"vae{i}" for i in range(4)]
 
 
+def _digits_28(X):
+    """scikit-learn's 8x8 digits enlarged to 28x28, as flat rows."""
+    return np.kron(X.reshape(-1, 8, 8), np.ones((1, 4, 4)))[:, 2:30, 2:30].reshape(len(X), -1)
+
+
 @pytest.mark.parametrize(
-    "n_features, architecture, expected",
+    "data, architecture, expected",
     [
-        (784, "auto", (1, 28, 28)),
-        (64, "auto", (1, 8, 8)),
-        (49, "auto", None),  # 7x7 is below the smallest inferred side
-        (49, "conv", (1, 7, 7)),
-        (10, "auto", None),
-        (784, "dense", None),
+        ("digits 28", "auto", (1, 28, 28)),
+        ("digits", "auto", (1, 8, 8)),
+        ("noise 784", "auto", None),  # a square width without an image's pixels: a table
+        ("noise 49", "auto", None),  # 7x7 is below the smallest inferred side
+        ("noise 49", "conv", (1, 7, 7)),
+        ("noise 10", "auto", None),
+        ("digits 28", "dense", None),
     ],
 )
-def test_image_shape_inference(n_features, architecture, expected):
-    X = np.random.RandomState(0).rand(20, n_features)
-    vae = VAE(**FAST, architecture=architecture, random_state=0).fit(X)
+def test_image_shape_inference(data, architecture, expected, digits):
+    name, _, width = data.partition(" ")
+    if name == "digits":
+        X = _digits_28(digits[0][:40]) if width == "28" else digits[0][:40]
+    else:
+        X = np.random.RandomState(0).rand(20, int(width))
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "X has .* features per sample whose neighbouring")
+        vae = VAE(**FAST, architecture=architecture, random_state=0).fit(X)
     assert vae.layout_.image_shape == expected
     assert isinstance(vae.module_, DenseVAE if expected is None else ConvVAE)
 
@@ -61,8 +74,8 @@ def test_explicit_image_shape_with_channels():
 
 
 def test_uint8_images_decode_in_the_0_255_scale():
-    X = (np.random.RandomState(0).rand(20, 64) * 255).astype(np.uint8)
-    X[0, 0] = 255
+    X = (np.random.RandomState(0).rand(20, 8, 8) * 255).astype(np.uint8)
+    X[0, 0, 0] = 255
     vae = VAE(**FAST, random_state=0).fit(X)
     assert vae.layout_.pixel_max == 255.0
     X_rec = vae.inverse_transform(vae.transform(X))
@@ -189,8 +202,8 @@ def test_unpickles_on_a_machine_without_cuda(digits, monkeypatch):
         ({"learning_rate": -1.0}, np.ones((5, 4)), "learning_rate"),
         ({"learning_rate_schedule": "step"}, np.ones((5, 4)), "learning_rate_schedule"),
         ({"validation_fraction": 1.0}, np.ones((5, 4)), "validation_fraction"),
-        ({"conv_channels": ()}, np.ones((5, 64)), "conv_channels"),
-        ({"conv_channels": (16, -2)}, np.ones((5, 64)), "conv_channels"),
+        ({"conv_channels": ()}, np.ones((5, 8, 8)), "conv_channels"),
+        ({"conv_channels": (16, -2)}, np.ones((5, 8, 8)), "conv_channels"),
         ({"device": "tpu"}, np.ones((5, 4)), "device='tpu'"),
         ({"architecture": "conv"}, np.ones((5, 10)), "10 features, which is not a square"),
         ({"image_shape": (3, 3)}, np.ones((5, 10)), r"image_shape=\(3, 3\) holds 9 values"),
@@ -238,8 +251,10 @@ def test_training_jitter_is_drawn_within_the_resolved_bounds(digits, training_ji
     assert calls and all(shape[1:] == (1, 8, 8) for shape, _, _ in calls)
     assert {(rotation, shift) for _, rotation, shift in calls} == {(10.0, round(8 / 14, 6))}
     calls.clear()
-    VAE(**FAST, **jittered).fit(digits[0])  # images inferred from the width: not by default
-    assert calls == []
+    with pytest.warns(UserWarning, match="read as 8x8 single-channel images"):
+        VAE(**FAST, **jittered).fit(digits[0])  # flat rows recognised as images: the same
+    assert {(rotation, shift) for _, rotation, shift in calls} == {(10.0, round(8 / 14, 6))}
+    calls.clear()
     VAE(**FAST, random_state=0).fit(digits[0])  # off by default
     VAE(**FAST, architecture="dense", train_max_rotation="auto", random_state=0).fit(digits[0])
     assert calls == []

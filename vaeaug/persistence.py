@@ -74,7 +74,8 @@ from .utils._warnings import warn
 
 #: Version of the file layout written by :func:`dump`; :func:`load` reads it
 #: and older ones. 2: the VAE's layout is one fitted attribute, ``layout_``.
-FORMAT_VERSION = 2
+#: 3: the layout no longer says whether the user declared images.
+FORMAT_VERSION = 3
 
 _FORMAT = "vaeaug"
 
@@ -619,11 +620,12 @@ class _Decoder:
         raise ValueError(f"unknown value type {kind!r}")
 
     def _dataclass(self, cls: type, fields, depth: int):
-        """Build ``cls`` from exactly its fields, decoded."""
+        """Build ``cls`` from exactly its fields, decoded; fields of earlier formats are ignored."""
         names = {field.name for field in dataclasses.fields(cls)}
-        if not (isinstance(fields, dict) and set(fields) == names):
+        dropped = set(getattr(cls, "_dropped_fields", ()))
+        if not (isinstance(fields, dict) and set(fields) - dropped == names):
             raise ValueError(f"a {cls.__name__} has the fields {sorted(names)}, not {fields!r:.80}")
-        return cls(**{name: self(item, depth) for name, item in fields.items()})
+        return cls(**{name: self(fields[name], depth) for name in names})
 
     def _array(self, value) -> np.ndarray:
         """Check the dtype, shape and size of an encoded array before building it."""

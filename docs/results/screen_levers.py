@@ -38,6 +38,8 @@ KNOBS = (
     "rot",
     "shift",
     "detail",
+    "jitter_noise_only",
+    "pixel_partners",
 )
 
 
@@ -52,6 +54,8 @@ class Variant(VAEAugmenter):
     rot = None  # jitter bounds instead of max_rotation_ and max_shift_
     shift = None
     detail = None  # a fixed weight of the partner's residual detail instead of the step
+    jitter_noise_only = False  # jitter only the samples without a partner (latent noise)
+    pixel_partners = False  # partners: the nearest in pixel space, not in the latent space
 
     def _move_in_latent_space(self, X, y, counts, random_state):
         moves = super()._move_in_latent_space(X, y, counts, random_state)
@@ -75,6 +79,8 @@ class Variant(VAEAugmenter):
         return moves._replace(step=steps if self.method == "interpolation" else moves.step)
 
     def _neighbors(self, Z, y, labelled, partners):
+        if self.pixel_partners:
+            Z = self._pixels
         if not (self.class_partners and self.neighbor_search == "unlabeled"):
             return super()._neighbors(Z, y, labelled, partners)
         queries = np.flatnonzero(labelled)
@@ -91,6 +97,7 @@ class Variant(VAEAugmenter):
         return neighbors
 
     def _make_samples(self, X, y, counts, random_state):
+        self._pixels = np.asarray(X, dtype=np.float32).reshape(len(X), -1)
         if self.rot is not None:
             self.max_rotation_, self.max_shift_ = self.rot, self.shift
         wanted = counts
@@ -121,6 +128,8 @@ class Variant(VAEAugmenter):
             if self.jitter_share < 1:
                 off = random_state.uniform(size=len(base)) >= self.jitter_share
                 angles[off], shifts[off] = 0, 0
+            if self.jitter_noise_only:
+                angles[partner >= 0], shifts[partner >= 0] = 0, 0
             new = affine_jitter(
                 new.reshape(len(new), *self.vae_.layout_.image_shape), angles, shifts
             )

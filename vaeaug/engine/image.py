@@ -97,9 +97,8 @@ def resolve_jitter(
 
     ``"auto"`` is :data:`MAX_ROTATION` degrees and :data:`MAX_SHIFT` pixels
     for images of at least 28 pixels a side, the same fraction of the side
-    for smaller ones, and no jitter for tables or for images whose shape was
-    inferred from the width of a table (``layout.declared`` false): a table
-    of counts must never be rotated by default.
+    for smaller ones, and no jitter for tables: a table of counts must never
+    be rotated by default.
 
     Parameters
     ----------
@@ -127,8 +126,6 @@ def resolve_jitter(
     # The shift was measured on 28x28 and 70x70 images; smaller ones get the
     # same fraction of their side as 28x28 ones.
     auto = (MAX_ROTATION, MAX_SHIFT * min(1.0, min(layout.image_shape[-2:]) / 28))
-    if not layout.declared:
-        auto = (0.0, 0.0)
     rotation, shift = (
         default if value == "auto" else float(value)
         for value, default in zip((max_rotation, max_shift), auto, strict=True)

@@ -48,11 +48,10 @@ def _is_layout(value, attributes: dict) -> bool:
     if not (isinstance(value, DataLayout) and _is_shape(value.sample_shape, n_features)):
         return False
     if value.image_shape is None:
-        return value.pixel_max is None and value.declared is False
+        return value.pixel_max is None
     return (
         _is_shape(value.image_shape, n_features)
         and len(value.image_shape) == 3
-        and isinstance(value.declared, bool)
         and isinstance(value.pixel_max, float)
         and 0 < value.pixel_max <= FLOAT32_MAX
     )
@@ -82,9 +81,10 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchEstimator):
         (channels first), used to unflatten the rows of a 2-D ``X``. When
         ``None``, 3-D or 4-D arrays give their own shape and a 2-D ``X`` is a
         table, except that with ``architecture="auto"`` an array (not a data
-        frame) whose width is a perfect square of at least 64 and that has no
-        negative value is read as square single-channel images (784 ->
-        28x28), with a warning; such inferred images get no ``"auto"`` jitter.
+        frame) whose width is a perfect square of at least 64, that has no
+        negative value and whose neighbouring values correlate as an image's
+        pixels do is read as square single-channel images (784 -> 28x28),
+        with a warning (see :func:`vaeaug.utils.decide_layout`).
 
     architecture : {"auto", "conv", "dense"}, default="auto"
         ``"conv"`` is the paper's convolutional VAE with a Bernoulli
@@ -113,9 +113,7 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchEstimator):
         VAE learns from more varied images than it is given: unseen images
         are reconstructed much better when the training images are few, and
         training runs for more epochs before it stops early. The background
-        is taken to be 0. ``"auto"``: 10 for declared images (an image array,
-        ``image_shape`` or ``architecture="conv"``), none for tables and
-        images inferred from the width of flat rows (a
+        is taken to be 0. ``"auto"``: 10 for images, none for tables (a
         positive value for a table is an error); ``0`` (the paper) turns it
         off.
 
@@ -194,9 +192,8 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchEstimator):
         How the samples are laid out, decided once in ``fit``: the shape of
         one sample (``layout_.sample_shape``, which decoded samples take),
         whether they are images (``layout_.image_shape``, ``(channels,
-        height, width)``, or ``None`` for a table), whether the user declared
-        them (``layout_.declared``: only declared images get ``"auto"``
-        jitter) and the full pixel intensity (``layout_.pixel_max``). See
+        height, width)``, or ``None`` for a table) and the full pixel
+        intensity (``layout_.pixel_max``). See
         :class:`vaeaug.utils.DataLayout`.
     mean_, scale_ : ndarray of shape ``(n_features_in_,)``
         Standardisation of the features (tables only).
@@ -308,9 +305,9 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchEstimator):
         layout = DataLayout(
             attributes.pop("input_shape_", None),
             attributes.pop("image_shape_", None),
-            attributes.pop("images_declared_", None),
             attributes.pop("pixel_max_", None),
         )
+        attributes.pop("images_declared_", None)
         return {**attributes, "layout_": layout}
 
     def _validate_fit_data(self, X, y) -> tuple:

@@ -352,15 +352,13 @@ class VAEAugmenter(BaseLatentAugmenter):
     max_rotation : float or "auto", default="auto"
         Each decoded image is rotated by an angle drawn uniformly from
         ``[-max_rotation, max_rotation]`` degrees (bilinear, background 0).
-        ``"auto"``: 10 for declared images (an image array, the VAE's
-        ``image_shape`` or ``architecture="conv"``), no jitter for tables and
-        for images the VAE only inferred from the width of flat rows. ``0``
-        turns it off.
+        ``"auto"``: 10 for images (see the VAE's ``image_shape`` for how it
+        tells images from tables), no jitter for tables. ``0`` turns it off.
 
     max_shift : float or "auto", default="auto"
         Each decoded image is shifted by offsets drawn uniformly from
         ``[-max_shift, max_shift]`` pixels along each axis. ``"auto"``: 2 for
-        declared images of at least 28 pixels a side, 1/14 of the side for
+        images of at least 28 pixels a side, 1/14 of the side for
         smaller ones (0.57 for 8x8), no shift otherwise. ``0`` turns it off.
 
     memory : str, joblib.Memory or None, default=None
