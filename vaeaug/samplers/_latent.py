@@ -100,15 +100,9 @@ class BaseLatentAugmenter(BaseAugmenter):
             not over_sampler and self.method != "noise" and self.neighbor_search == "unlabeled"
         )
         partners = ~labelled if pool_partners else labelled
-        if pool_partners and not partners.any():
-            raise ValueError(
-                "neighbor_search='unlabeled' pairs labelled samples with unlabelled ones, "
-                + (
-                    "but unlabeled_label is None: set it to the label of the unlabelled "
-                    "rows (-1 by scikit-learn's convention)."
-                    if self.unlabeled_label is None
-                    else f"but y has no row labelled unlabeled_label={self.unlabeled_label!r}."
-                )
+        if pool_partners:
+            self._check_unlabelled_rows(
+                partners, "neighbor_search='unlabeled' pairs labelled samples with unlabelled ones"
             )
         encoded = labelled | partners
         if encoded.all():  # no row to leave out: no copies
@@ -201,6 +195,20 @@ class BaseLatentAugmenter(BaseAugmenter):
             np.full(len(base), -1),
             Z_new.astype(Z.dtype, copy=False),
             np.zeros(len(base)),
+        )
+
+    def _check_unlabelled_rows(self, unlabelled: np.ndarray, purpose: str) -> None:
+        """Raise ValueError, after ``purpose`` (what needs them), if no row is unlabelled."""
+        if unlabelled.any():
+            return
+        raise ValueError(
+            f"{purpose}, "
+            + (
+                "but unlabeled_label is None: set it to the label of the unlabelled "
+                "rows (-1 by scikit-learn's convention)."
+                if self.unlabeled_label is None
+                else f"but y has no row labelled unlabeled_label={self.unlabeled_label!r}."
+            )
         )
 
     def _neighbors(self, Z, y, labelled, partners) -> np.ndarray:
@@ -374,6 +382,18 @@ class VAEAugmenter(BaseLatentAugmenter):
         written there (a full disk), is trained and used without being
         cached, with a warning that says why.
 
+    vae_training_rows : {{"all", "unlabeled"}}, default="all"
+        The rows of ``X`` that the cloned VAE trains on: all of them, or only
+        the unlabelled ones (``unlabeled_label``). With a pool of unlabelled
+        images many times larger than the labelled set, ``"unlabeled"``
+        makes the VAE the same in every fold of a cross-validation that
+        keeps the pool in each training fold
+        (:class:`~vaeaug.model_selection.SemiSupervisedSplit`), so that with
+        ``memory`` a grid search trains one VAE per VAE setting for all its
+        folds and the refit, instead of one per fold (measured in
+        ``benchmarks/README.md``); the labelled rows then only get encoded.
+        Not used by a frozen VAE, which does not train.
+
     random_state : int, RandomState instance or None, default=None
         Seeds the generation and, unless ``vae`` has a ``random_state`` of its
         own, the training of the cloned VAE (the VAE's own seed wins when it
@@ -419,6 +439,7 @@ class VAEAugmenter(BaseLatentAugmenter):
         "max_rotation": [Interval(Real, 0, 180, closed="both"), StrOptions({"auto"})],
         "max_shift": [Interval(Real, 0, None, closed="left"), StrOptions({"auto"})],
         "memory": [None, str, HasMethods(["cache"])],
+        "vae_training_rows": [StrOptions({"all", "unlabeled"})],
     }
 
     def __init__(
@@ -438,6 +459,7 @@ class VAEAugmenter(BaseLatentAugmenter):
         max_shift: float | str = "auto",
         unlabeled_label: int | str | None = None,
         memory=None,
+        vae_training_rows: str = "all",
         random_state=None,
     ):
         self.vae = vae
@@ -454,6 +476,7 @@ class VAEAugmenter(BaseLatentAugmenter):
         self.max_shift = max_shift
         self.unlabeled_label = unlabeled_label
         self.memory = memory
+        self.vae_training_rows = vae_training_rows
         self.random_state = random_state
 
     def _fit_encoder(self, samples: Samples, random_state: np.random.RandomState) -> None:
@@ -461,6 +484,12 @@ class VAEAugmenter(BaseLatentAugmenter):
         # stream does not depend on where the VAE comes from.
         vae_seed = random_state.randint(np.iinfo(np.int32).max)
         X = samples.X
+        if self.vae_training_rows == "unlabeled" and not isinstance(self.vae, FrozenEstimator):
+            unlabelled = ~self._labelled(samples.y)
+            self._check_unlabelled_rows(
+                unlabelled, "vae_training_rows='unlabeled' trains the VAE on the unlabelled rows"
+            )
+            X = X[unlabelled]
         X_vae = X if samples.sample_shape is None else X.reshape(len(X), *samples.sample_shape)
         if isinstance(self.vae, FrozenEstimator):
             self.vae_ = _frozen_vae(self.vae, X_vae)

@@ -16,8 +16,9 @@ from ._warnings import warn
 MIN_INFERRED_SIDE = 8
 #: Mean correlation of neighbouring pixels that flat rows need to be read as
 #: images, and by how much it must exceed that of pixels half a row apart
-#: (MNIST: 0.71 against 0.05; scikit-learn's 8x8 digits: 0.32 against 0.06;
-#: smoothed 1-D signals fail the second test; docs/user_guide.rst).
+#: (MNIST: 0.71 against 0.05; scikit-learn's 8x8 digits: 0.33 against 0.07;
+#: smooth 1-D signals fail the second test; docs/results.md, "Flat rows read
+#: as images").
 NEIGHBOUR_CORRELATION = 0.2
 NEIGHBOUR_MARGIN = 0.15
 #: Channel counts of grey, colour and colour-with-alpha images, to recognise
@@ -215,7 +216,8 @@ def has_pixel_structure(X_2d, side: int) -> bool:
     do not correlate, or, when they are ordered (spectra, time series),
     correlate the less the further apart they are, so that the column
     ``side`` places on correlates less than the one ``side // 2`` on.
-    Read on at most 1,000 evenly spaced rows.
+    Read on at most 1,000 evenly spaced rows, and at most 4 million values
+    (fewer rows for large images).
 
     Parameters
     ----------
@@ -232,9 +234,10 @@ def has_pixel_structure(X_2d, side: int) -> bool:
         pixels half a row apart by :data:`NEIGHBOUR_MARGIN`; pixels that
         never change are left out.
     """
-    n_rows = min(len(X_2d), 1_000, max(10, 2**24 // (side * side)))
+    # At most 4 million values, so that large images read few rows.
+    n_rows = min(len(X_2d), 1_000, max(10, 2**22 // (side * side)))
     rows = np.unique(np.linspace(0, len(X_2d) - 1, n_rows).astype(np.intp))
-    images = np.asarray(X_2d[rows], dtype=np.float64).reshape(len(rows), side, side)
+    images = np.asarray(X_2d[rows], dtype=np.float32).reshape(len(rows), side, side)
     right, below, half_row = (
         _mean_correlation(images, 0, 1),
         _mean_correlation(images, 1, 0),
