@@ -8,6 +8,7 @@ from conftest import FAST
 from imblearn import FunctionSampler
 from imblearn.pipeline import Pipeline
 from sklearn.base import clone
+from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_score
 from sklearn.neighbors import KNeighborsClassifier, NearestNeighbors
 
@@ -268,3 +269,113 @@ def test_a_grid_over_the_candidates_trains_one_vae_per_fold(pool, tmp_path, monk
     assert len(search.cv_results_["mean_test_score"]) == 4
     assert np.isfinite(search.cv_results_["mean_test_score"]).all()
     assert len(trained) == 3  # two VAE candidates, three folds: one VAE per fold
+
+
+def test_the_vae_can_train_on_the_unlabelled_rows_alone(pool, monkeypatch):
+    X, y, _ = pool
+    seen = []
+    fit = VAE.fit
+    monkeypatch.setattr(VAE, "fit", lambda self, X, y=None: seen.append(X.copy()) or fit(self, X))
+    X_in, y_in = X.copy(), y.copy()
+    augmenter = VAEAugmenter(
+        VAE(**FAST, random_state=0), unlabeled_label=-1, vae_training_rows="unlabeled"
+    )
+    X_res, y_res = augmenter.fit_resample(X, y)
+    np.testing.assert_array_equal(seen[0], X[60:])  # the pool, not the labelled rows
+    np.testing.assert_array_equal(X, X_in)
+    np.testing.assert_array_equal(y, y_in)
+    alone = VAE(**FAST, random_state=0).fit(X[60:])
+    np.testing.assert_array_equal(augmenter.vae_.transform(X[:60]), alone.transform(X[:60]))
+    assert X_res.shape == (60 * 4, 8, 8) and -1 not in y_res
+
+
+def test_a_vae_of_the_pool_alone_is_trained_once_for_every_fold_and_the_refit(
+    pool, tmp_path, monkeypatch
+):
+    images, y, _ = pool
+    X = images.reshape(len(images), -1)
+    trained = {"all": [], "unlabeled": []}
+    fit = VAE.fit
+    for rows in trained:
+        monkeypatch.setattr(
+            VAE, "fit", lambda self, X, y=None, rows=rows: trained[rows].append(1) or fit(self, X)
+        )
+        augmenter = VAEAugmenter(
+            VAE(**FAST, image_shape=(8, 8)),
+            neighbor_search="unlabeled",
+            unlabeled_label=-1,
+            memory=str(tmp_path / rows),
+            vae_training_rows=rows,
+            random_state=0,
+        )
+        grid = {"aug__vae__latent_dim": [2, 3], "aug__method": ["noise", "interpolation"]}
+        pipe = Pipeline([("aug", augmenter), ("clf", KNeighborsClassifier(3))])
+        GridSearchCV(pipe, grid, cv=SemiSupervisedSplit(cv=3)).fit(X, y)
+    assert len(trained["all"]) == 2 * 3 + 1  # a VAE per latent size and fold, and the refit's
+    assert len(trained["unlabeled"]) == 2  # a VAE per latent size
+
+
+@pytest.mark.parametrize(
+    "unlabeled_label, message",
+    [
+        (None, "but unlabeled_label is None: set it to the label of the unlabelled rows"),
+        (-1, r"but y has no row labelled unlabeled_label=-1\."),
+    ],
+)
+def test_training_the_vae_on_unlabelled_rows_needs_some(unlabeled_label, message, monkeypatch):
+    X, y = np.random.RandomState(0).rand(12, 8, 8), np.arange(12) % 2
+    fits = []
+    monkeypatch.setattr(VAE, "fit", lambda self, X, y=None: fits.append(1))
+    augmenter = VAEAugmenter(
+        VAE(**FAST), unlabeled_label=unlabeled_label, vae_training_rows="unlabeled"
+    )
+    pattern = "vae_training_rows='unlabeled' trains the VAE on the unlabelled rows, " + message
+    with pytest.raises(ValueError, match=pattern):
+        augmenter.fit_resample(X, y)
+    assert fits == []  # refused before training
+
+
+def test_a_frozen_vae_does_not_use_vae_training_rows(pool):
+    X, y, _ = pool
+    frozen = FrozenEstimator(VAE(**FAST, random_state=0).fit(X))
+    outputs = [
+        VAEAugmenter(frozen, vae_training_rows=rows, random_state=0).fit_resample(X[:60], y[:60])[0]
+        for rows in ("all", "unlabeled")
+    ]
+    np.testing.assert_array_equal(*outputs)
+
+
+def test_a_pool_in_one_block_trains_the_vae_in_place_and_a_scattered_one_too(pool, monkeypatch):
+    X, y, _ = pool
+    seen = []
+    fit = VAE.fit
+    monkeypatch.setattr(VAE, "fit", lambda self, X, y=None: seen.append(X) or fit(self, X))
+    augmenter = VAEAugmenter(
+        VAE(**FAST, random_state=0), unlabeled_label=-1, vae_training_rows="unlabeled"
+    )
+    X = np.ascontiguousarray(X)
+    augmenter.fit(X, y)  # the pool after the labelled rows: a view, not a copy
+    assert np.shares_memory(seen[0], X)
+    order = np.random.RandomState(0).permutation(len(X))  # labelled rows among the pool
+    augmenter.fit(X[order], y[order])
+    np.testing.assert_array_equal(seen[1], X[order][y[order] == -1])
+
+
+def test_a_vae_of_the_pool_is_found_in_the_cache_whatever_the_memory_order(
+    pool, tmp_path, monkeypatch
+):
+    X, y, _ = pool
+    X_flat = X.reshape(len(X), -1)
+    trained = []
+    fit = VAE.fit
+    monkeypatch.setattr(VAE, "fit", lambda self, X, y=None: trained.append(1) or fit(self, X))
+    augmenter = VAEAugmenter(
+        VAE(**FAST, image_shape=(8, 8)),
+        unlabeled_label=-1,
+        memory=str(tmp_path),
+        vae_training_rows="unlabeled",
+        random_state=0,
+    )
+    augmenter.fit(np.asfortranarray(X_flat), y)  # as a grid search's refit may pass it
+    augmenter.fit(np.ascontiguousarray(X_flat), y)  # as its folds' copies are
+    assert len(trained) == 1

@@ -10,7 +10,11 @@ object ``name -> parameters``: VAEAugmenter's own, or the screening knobs of
 :class:`Variant`. Each row of ``OUT`` (JSON lines) is one seed, training set
 and classifier, scored on the validation images. The runs of December 2026
 used commit abfd640 with ``noise_share`` implemented by the knobs; the
-library's ``noise_share`` and ``noise_alpha`` now do the same.
+library's ``noise_share`` and ``noise_alpha`` now do the same. The later
+rows (jitter on the perturbed originals only, no jitter, pool images as
+samples, pixel-space partners; docs/results.md, "Flat rows read as images")
+ran at commit 770e4fa and after it, with the knobs ``jitter_noise_only`` and
+``pixel_partners``.
 """
 
 import json

@@ -392,7 +392,10 @@ class VAEAugmenter(BaseLatentAugmenter):
         ``memory`` a grid search trains one VAE per VAE setting for all its
         folds and the refit, instead of one per fold (measured in
         ``benchmarks/README.md``); the labelled rows then only get encoded.
-        Not used by a frozen VAE, which does not train.
+        Unlabelled rows that are one block of an array (all of them after,
+        or before, the labelled ones) are used in place, so a memory-mapped
+        pool stays on disk; other rows are copied. Not used by a frozen VAE,
+        which does not train.
 
     random_state : int, RandomState instance or None, default=None
         Seeds the generation and, unless ``vae`` has a ``random_state`` of its
@@ -489,7 +492,11 @@ class VAEAugmenter(BaseLatentAugmenter):
             self._check_unlabelled_rows(
                 unlabelled, "vae_training_rows='unlabeled' trains the VAE on the unlabelled rows"
             )
-            X = X[unlabelled]
+            rows = np.flatnonzero(unlabelled)
+            # One block of rows of an array is a view: a memory-mapped pool stays on
+            # disk. In C order, as the copies are: memory= keys on the layout too.
+            one_block = isinstance(X, np.ndarray) and rows[-1] - rows[0] + 1 == len(rows)
+            X = np.ascontiguousarray(X[rows[0] : rows[-1] + 1]) if one_block else X[rows]
         X_vae = X if samples.sample_shape is None else X.reshape(len(X), *samples.sample_shape)
         if isinstance(self.vae, FrozenEstimator):
             self.vae_ = _frozen_vae(self.vae, X_vae)
