@@ -4,8 +4,10 @@ that were not kept are private overrides of VAEAugmenter here.
 
     python docs/results/screen_levers.py PROTOCOL VAE_DATA SEEDS VARIANTS OUT [CLASSIFIERS]
 
-``VAE_DATA`` is ``labelled`` (the VAE of the labelled images only) or
-``unlabelled`` (the protocol's unlabelled images); ``VARIANTS`` is a JSON
+``VAE_DATA`` is ``labelled`` (the VAE of the labelled images only),
+``unlabelled`` (the protocol's unlabelled images) or ``poolN`` (a pool of N
+of them drawn per seed, the VAE of the labelled images and that pool, 12
+epochs, as the README's pool recipe trains it); ``VARIANTS`` is a JSON
 object ``name -> parameters``: VAEAugmenter's own, or the screening knobs of
 :class:`Variant`. Each row of ``OUT`` (JSON lines) is one seed, training set
 and classifier, scored on the validation images. The runs of December 2026
@@ -13,8 +15,9 @@ used commit abfd640 with ``noise_share`` implemented by the knobs; the
 library's ``noise_share`` and ``noise_alpha`` now do the same. The later
 rows (jitter on the perturbed originals only, no jitter, pool images as
 samples, pixel-space partners; docs/results.md, "Flat rows read as images")
-ran at commit 770e4fa and after it, with the knobs ``jitter_noise_only`` and
-``pixel_partners``.
+ran at commit 770e4fa and after it, with the knobs ``jitter_noise_only``,
+``pixel_partners``, ``mixed_partners`` and ``step="distance"``, and the
+``pool5000`` VAE data.
 """
 
 import json
@@ -44,13 +47,14 @@ KNOBS = (
     "detail",
     "jitter_noise_only",
     "pixel_partners",
+    "mixed_partners",
 )
 
 
 class Variant(VAEAugmenter):
     """VAEAugmenter with screening knobs, set as class attributes of a subclass."""
 
-    step = "fixed"  # "uniform": each interpolation step drawn from U(0, alpha)
+    step = "fixed"  # "uniform": each step from U(0, alpha); "distance": alpha * min(1, r / gap)
     originals = 0.0  # share of the interpolations put back at step 0
     jitter_share = 1.0  # share of the new samples that are jittered
     class_partners = False  # pool partners only where a latent 5-NN of the labelled agrees
@@ -60,6 +64,7 @@ class Variant(VAEAugmenter):
     detail = None  # a fixed weight of the partner's residual detail instead of the step
     jitter_noise_only = False  # jitter only the samples without a partner (latent noise)
     pixel_partners = False  # partners: the nearest in pixel space, not in the latent space
+    mixed_partners = False  # pool recipe: the nearest of the labelled classmates and the pool
 
     def _move_in_latent_space(self, X, y, counts, random_state):
         moves = super()._move_in_latent_space(X, y, counts, random_state)
@@ -68,6 +73,11 @@ class Variant(VAEAugmenter):
         steps = np.where(moved, self.alpha, 0.0)
         if self.step == "uniform":
             steps = np.where(moved, random_state.uniform(0, self.alpha, n), 0.0)
+        if self.step == "distance":  # far partners move a fixed latent distance, alpha * r
+            labelled = np.flatnonzero(self._labelled(y))
+            r = np.median(_classmate_distances(moves.Z[labelled], y[labelled]))
+            gap = np.linalg.norm(moves.Z[moves.partner] - moves.Z[moves.base], axis=1)
+            steps = np.where(moved, self.alpha * np.minimum(1.0, r / np.maximum(gap, 1e-12)), 0.0)
         if self.originals:
             steps[random_state.uniform(size=n) < self.originals] = 0.0
         if self.method == "interpolation" and (self.step != "fixed" or self.originals):
@@ -85,6 +95,20 @@ class Variant(VAEAugmenter):
     def _neighbors(self, Z, y, labelled, partners):
         if self.pixel_partners:
             Z = self._pixels
+        if self.mixed_partners and self.neighbor_search == "unlabeled":
+            queries = np.flatnonzero(labelled)
+            pool = np.flatnonzero(partners)
+            k = self.nn_k_.n_neighbors - 1
+            neighbors = np.full((len(Z), k), -1, dtype=np.intp)
+            for label in np.unique(y[queries]):
+                members = queries[y[queries] == label]
+                candidates = np.concatenate([members, pool])
+                nn = NearestNeighbors(n_neighbors=min(k + 1, len(candidates))).fit(Z[candidates])
+                found = candidates[nn.kneighbors(Z[members], return_distance=False)]
+                for row, near in zip(members, found, strict=True):
+                    near = near[near != row][:k]
+                    neighbors[row, : len(near)] = near
+            return neighbors
         if not (self.class_partners and self.neighbor_search == "unlabeled"):
             return super()._neighbors(Z, y, labelled, partners)
         queries = np.flatnonzero(labelled)
@@ -140,6 +164,17 @@ class Variant(VAEAugmenter):
         return base, partner, [new]
 
 
+def _classmate_distances(Z, y):
+    """Distance of each row of ``Z`` to its nearest other row of the same label."""
+    distances = np.full(len(Z), np.nan)
+    for label in np.unique(y):
+        rows = np.flatnonzero(y == label)
+        if len(rows) > 1:
+            nn = NearestNeighbors(n_neighbors=2).fit(Z[rows])
+            distances[rows] = nn.kneighbors(Z[rows])[0][:, 1]
+    return distances[~np.isnan(distances)]
+
+
 def main():
     protocol, vae_data, seeds, variants_json, out = sys.argv[1:6]
     classifiers = sys.argv[6].split(",") if len(sys.argv) > 6 else ["svm", "knn", "sklearn-mlp"]
@@ -147,12 +182,20 @@ def main():
     proto = PROTOCOLS[protocol]
     for seed in map(int, seeds.split(",")):
         data = proto.load("../shared/data", seed)
+        pool = None
         if vae_data == "labelled":  # as docs/results.md's --vae-data labelled runs
             X_vae, vae_seed = data.X_train, seed
             vae_params = {"max_epochs": 100, "patience": 5}
+        elif vae_data.startswith("pool"):  # "pool5000": a pool of that many, drawn per seed
+            full = data.pool()
+            pool = full[np.random.RandomState(seed).choice(len(full), int(vae_data[4:]), False)]
+            # The README's pool recipe: the VAE of the labelled images and the pool.
+            X_vae, vae_seed = np.concatenate([data.X_train, pool]), seed
+            vae_params = {"max_epochs": 12}
         else:
             X_vae, vae_seed = data.X_unlabelled, 0 if protocol.startswith("mnist") else seed
             vae_params = dict(proto.vae_params)
+            pool = data.pool()
         started = time.perf_counter()
         vae = fit_with_memory(
             VAE(10 if protocol == "digits" else 20, random_state=vae_seed, **vae_params),
@@ -160,7 +203,6 @@ def main():
             str(Path.home() / ".cache/vaeaug"),
         )
         print(f"# {protocol} seed {seed} vae {time.perf_counter() - started:.0f}s", flush=True)
-        pool = data.pool() if vae_data != "labelled" else None
         sets = {"none": (data.X_train, data.y_train)}
         for name in ("pixel-interpolation", "jitter", "smote"):
             competitor = make_competitor(name, data.image_shape, seed)
