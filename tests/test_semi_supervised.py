@@ -25,15 +25,21 @@ def pool(digits):
     return X.reshape(-1, 8, 8), y_partial, y
 
 
-def test_the_vae_learns_from_every_row_and_only_labelled_rows_come_back(pool, monkeypatch):
-    X, y, _ = pool
+@pytest.fixture
+def vae_fits(monkeypatch):
+    """The ``X`` of every ``VAE.fit`` call, in order; the VAEs still train."""
     seen = []
     fit = VAE.fit
-    monkeypatch.setattr(VAE, "fit", lambda self, X, y=None: seen.append(len(X)) or fit(self, X))
+    monkeypatch.setattr(VAE, "fit", lambda self, X, y=None: seen.append(X) or fit(self, X))
+    return seen
+
+
+def test_the_vae_learns_from_every_row_and_only_labelled_rows_come_back(pool, vae_fits):
+    X, y, _ = pool
     X_in, y_in = X.copy(), y.copy()
     augmenter = VAEAugmenter(VAE(**FAST), unlabeled_label=-1, random_state=0)
     X_res, y_res = augmenter.fit_resample(X, y)
-    assert seen == [300]  # the pool too
+    assert [len(X_fit) for X_fit in vae_fits] == [300]  # the pool too
     np.testing.assert_array_equal(X, X_in)
     np.testing.assert_array_equal(y, y_in)
     assert X_res.shape == (60 * 4, 8, 8) and -1 not in y_res
@@ -249,12 +255,9 @@ def test_no_augmentation_with_a_pool_drops_the_unlabelled_rows(pool):
     np.testing.assert_array_equal(y_res, y[y != -1])
 
 
-def test_a_grid_over_the_candidates_trains_one_vae_per_fold(pool, tmp_path, monkeypatch):
+def test_a_grid_over_the_candidates_trains_one_vae_per_fold(pool, tmp_path, vae_fits):
     images, y, _ = pool
     X = images.reshape(len(images), -1)
-    trained = []
-    fit = VAE.fit
-    monkeypatch.setattr(VAE, "fit", lambda self, X, y=None: trained.append(1) or fit(self, X))
     candidates = augmentation_candidates(
         VAE(**FAST, image_shape=(8, 8)),
         image_shape=(8, 8),
@@ -268,20 +271,17 @@ def test_a_grid_over_the_candidates_trains_one_vae_per_fold(pool, tmp_path, monk
     search.fit(X, y)
     assert len(search.cv_results_["mean_test_score"]) == 4
     assert np.isfinite(search.cv_results_["mean_test_score"]).all()
-    assert len(trained) == 3  # two VAE candidates, three folds: one VAE per fold
+    assert len(vae_fits) == 3  # two VAE candidates, three folds: one VAE per fold
 
 
-def test_the_vae_can_train_on_the_unlabelled_rows_alone(pool, monkeypatch):
+def test_the_vae_can_train_on_the_unlabelled_rows_alone(pool, vae_fits):
     X, y, _ = pool
-    seen = []
-    fit = VAE.fit
-    monkeypatch.setattr(VAE, "fit", lambda self, X, y=None: seen.append(X.copy()) or fit(self, X))
     X_in, y_in = X.copy(), y.copy()
     augmenter = VAEAugmenter(
         VAE(**FAST, random_state=0), unlabeled_label=-1, vae_training_rows="unlabeled"
     )
     X_res, y_res = augmenter.fit_resample(X, y)
-    np.testing.assert_array_equal(seen[0], X[60:])  # the pool, not the labelled rows
+    np.testing.assert_array_equal(vae_fits[0], X[60:])  # the pool, not the labelled rows
     np.testing.assert_array_equal(X, X_in)
     np.testing.assert_array_equal(y, y_in)
     alone = VAE(**FAST, random_state=0).fit(X[60:])
@@ -290,16 +290,13 @@ def test_the_vae_can_train_on_the_unlabelled_rows_alone(pool, monkeypatch):
 
 
 def test_a_vae_of_the_pool_alone_is_trained_once_for_every_fold_and_the_refit(
-    pool, tmp_path, monkeypatch
+    pool, tmp_path, vae_fits
 ):
     images, y, _ = pool
     X = images.reshape(len(images), -1)
-    trained = {"all": [], "unlabeled": []}
-    fit = VAE.fit
-    for rows in trained:
-        monkeypatch.setattr(
-            VAE, "fit", lambda self, X, y=None, rows=rows: trained[rows].append(1) or fit(self, X)
-        )
+    trained = {}
+    for rows in ("all", "unlabeled"):
+        before = len(vae_fits)
         augmenter = VAEAugmenter(
             VAE(**FAST, image_shape=(8, 8)),
             neighbor_search="unlabeled",
@@ -311,8 +308,9 @@ def test_a_vae_of_the_pool_alone_is_trained_once_for_every_fold_and_the_refit(
         grid = {"aug__vae__latent_dim": [2, 3], "aug__method": ["noise", "interpolation"]}
         pipe = Pipeline([("aug", augmenter), ("clf", KNeighborsClassifier(3))])
         GridSearchCV(pipe, grid, cv=SemiSupervisedSplit(cv=3)).fit(X, y)
-    assert len(trained["all"]) == 2 * 3 + 1  # a VAE per latent size and fold, and the refit's
-    assert len(trained["unlabeled"]) == 2  # a VAE per latent size
+        trained[rows] = len(vae_fits) - before
+    assert trained["all"] == 2 * 3 + 1  # a VAE per latent size and fold, and the refit's
+    assert trained["unlabeled"] == 2  # a VAE per latent size
 
 
 @pytest.mark.parametrize(
@@ -345,30 +343,24 @@ def test_a_frozen_vae_does_not_use_vae_training_rows(pool):
     np.testing.assert_array_equal(*outputs)
 
 
-def test_a_pool_in_one_block_trains_the_vae_in_place_and_a_scattered_one_too(pool, monkeypatch):
+def test_a_pool_in_one_block_trains_the_vae_in_place_and_a_scattered_one_too(pool, vae_fits):
     X, y, _ = pool
-    seen = []
-    fit = VAE.fit
-    monkeypatch.setattr(VAE, "fit", lambda self, X, y=None: seen.append(X) or fit(self, X))
     augmenter = VAEAugmenter(
         VAE(**FAST, random_state=0), unlabeled_label=-1, vae_training_rows="unlabeled"
     )
     X = np.ascontiguousarray(X)
     augmenter.fit(X, y)  # the pool after the labelled rows: a view, not a copy
-    assert np.shares_memory(seen[0], X)
+    assert np.shares_memory(vae_fits[0], X)
     order = np.random.RandomState(0).permutation(len(X))  # labelled rows among the pool
     augmenter.fit(X[order], y[order])
-    np.testing.assert_array_equal(seen[1], X[order][y[order] == -1])
+    np.testing.assert_array_equal(vae_fits[1], X[order][y[order] == -1])
 
 
 def test_a_vae_of_the_pool_is_found_in_the_cache_whatever_the_memory_order(
-    pool, tmp_path, monkeypatch
+    pool, tmp_path, vae_fits
 ):
     X, y, _ = pool
     X_flat = X.reshape(len(X), -1)
-    trained = []
-    fit = VAE.fit
-    monkeypatch.setattr(VAE, "fit", lambda self, X, y=None: trained.append(1) or fit(self, X))
     augmenter = VAEAugmenter(
         VAE(**FAST, image_shape=(8, 8)),
         unlabeled_label=-1,
@@ -378,4 +370,4 @@ def test_a_vae_of_the_pool_is_found_in_the_cache_whatever_the_memory_order(
     )
     augmenter.fit(np.asfortranarray(X_flat), y)  # as a grid search's refit may pass it
     augmenter.fit(np.ascontiguousarray(X_flat), y)  # as its folds' copies are
-    assert len(trained) == 1
+    assert len(vae_fits) == 1
