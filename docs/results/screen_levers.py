@@ -2,7 +2,7 @@
 "Interpolated and perturbed samples"). Not part of the library: the levers
 that were not kept are private overrides of VAEAugmenter here.
 
-    python docs/results/screen_levers.py PROTOCOL VAE_DATA SEEDS VARIANTS OUT [CLASSIFIERS]
+    python docs/results/screen_levers.py PROTOCOL VAE_DATA SEEDS VARIANTS OUT [CLASSIFIERS [test]]
 
 ``VAE_DATA`` is ``labelled`` (the VAE of the labelled images only),
 ``unlabelled`` (the protocol's unlabelled images) or ``poolN`` (a pool of N
@@ -10,7 +10,8 @@ of them drawn per seed, the VAE of the labelled images and that pool, 12
 epochs, as the README's pool recipe trains it); ``VARIANTS`` is a JSON
 object ``name -> parameters``: VAEAugmenter's own, or the screening knobs of
 :class:`Variant`. Each row of ``OUT`` (JSON lines) is one seed, training set
-and classifier, scored on the validation images. The runs of December 2026
+and classifier, scored on the validation images (on the test images with
+``test`` after the classifiers, once a choice is made). The runs of December 2026
 used commit abfd640 with ``noise_share`` implemented by the knobs; the
 library's ``noise_share`` and ``noise_alpha`` now do the same. The later
 rows (jitter on the perturbed originals only, no jitter, pool images as
@@ -178,6 +179,7 @@ def _classmate_distances(Z, y):
 def main():
     protocol, vae_data, seeds, variants_json, out = sys.argv[1:6]
     classifiers = sys.argv[6].split(",") if len(sys.argv) > 6 else ["svm", "knn", "sklearn-mlp"]
+    on_test = len(sys.argv) > 7 and sys.argv[7] == "test"  # once, after choosing on validation
     variants = json.loads(variants_json)
     proto = PROTOCOLS[protocol]
     for seed in map(int, seeds.split(",")):
@@ -224,13 +226,15 @@ def main():
                 classifier = make_classifier(classifier_name, seed)
                 started = time.perf_counter()
                 classifier.fit(X_set, y_set)
-                accuracy = 100 * accuracy_score(data.y_val, classifier.predict(data.X_val))
+                X_eval, y_eval = (data.X_test, data.y_test) if on_test else (data.X_val, data.y_val)
+                accuracy = 100 * accuracy_score(y_eval, classifier.predict(X_eval))
                 row = dict(
                     protocol=protocol,
                     vae=vae_data,
                     seed=seed,
                     set=name,
                     clf=classifier_name,
+                    scored_on="test" if on_test else "validation",
                     acc=accuracy,
                     s=time.perf_counter() - started,
                 )
