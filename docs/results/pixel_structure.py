@@ -5,7 +5,7 @@ tables (docs/results.md, "Flat rows read as images").
 
 Prints, for each dataset as flat rows, the mean correlation of neighbouring
 values along each axis of the square they would form and of values half a
-row apart (on the 1,000 evenly spaced rows the test reads), and the decision.
+row apart (on the rows the test reads), and the decision.
 """
 
 import sys
@@ -16,16 +16,12 @@ from sklearn.datasets import load_digits, make_classification
 
 from vaeaug.paper.experiments.protocols import PROTOCOLS
 from vaeaug.utils import has_pixel_structure
-from vaeaug.utils._layout import _mean_correlation
+from vaeaug.utils._layout import pixel_correlations
 
 
 def report(name: str, X: np.ndarray) -> None:
     side = int(np.sqrt(X.shape[1]))
-    rows = np.unique(np.linspace(0, len(X) - 1, min(len(X), 1_000)).astype(np.intp))
-    images = X[rows].astype(np.float32).reshape(len(rows), side, side)
-    right, below, half = (
-        _mean_correlation(images, *lag) for lag in ((0, 1), (1, 0), (0, side // 2))
-    )
+    right, below, half = pixel_correlations(X, side)
     decision = "images" if has_pixel_structure(X, side) else "table"
     print(f"| {name} | {side}x{side} | {right:.2f} | {below:.2f} | {half:.2f} | {decision} |")
 

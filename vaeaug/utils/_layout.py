@@ -234,17 +234,23 @@ def has_pixel_structure(X_2d, side: int) -> bool:
         pixels half a row apart by :data:`NEIGHBOUR_MARGIN`; pixels that
         never change are left out.
     """
+    right, below, half_row = pixel_correlations(X_2d, side)
+    neighbours = min(right, below)
+    return neighbours >= NEIGHBOUR_CORRELATION and neighbours - half_row >= NEIGHBOUR_MARGIN
+
+
+def pixel_correlations(X_2d, side: int) -> tuple[float, float, float]:
+    """Mean correlations that :func:`has_pixel_structure` reads: of each pixel with
+    the one to its right, the one below it and the one half a row on."""
     # At most 4 million values, so that large images read few rows.
     n_rows = min(len(X_2d), 1_000, max(10, 2**22 // (side * side)))
     rows = np.unique(np.linspace(0, len(X_2d) - 1, n_rows).astype(np.intp))
     images = np.asarray(X_2d[rows], dtype=np.float32).reshape(len(rows), side, side)
-    right, below, half_row = (
+    return (
         _mean_correlation(images, 0, 1),
         _mean_correlation(images, 1, 0),
         _mean_correlation(images, 0, side // 2),
     )
-    neighbours = min(right, below)
-    return neighbours >= NEIGHBOUR_CORRELATION and neighbours - half_row >= NEIGHBOUR_MARGIN
 
 
 def _mean_correlation(images: np.ndarray, down: int, across: int) -> float:
