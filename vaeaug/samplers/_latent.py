@@ -116,9 +116,7 @@ class BaseLatentAugmenter(BaseAugmenter):
         if self.method == "noise":
             base = np.repeat(np.arange(len(Z)), counts)
             partner = np.full(len(base), -1)
-            Z_new = add_noise(
-                Z[base], scale=Z[labelled].std(axis=0), alpha=self.alpha, random_state=random_state
-            )
+            Z_new = _noise_around(Z, base, labelled, self.alpha, random_state)
             return LatentMoves(Z, base, partner, Z_new, np.zeros(len(base)))
         neighbors = self._neighbors(Z, y, labelled, partners)
         lonely = (neighbors < 0).all(axis=1) & (counts > 0)
@@ -553,11 +551,8 @@ class VAEAugmenter(BaseLatentAugmenter):
         partner = np.concatenate([moves.partner, np.full(len(unpaired), -1)])
         step = np.concatenate([moves.step, np.zeros(len(unpaired))])
         Z_new = np.concatenate([moves.Z_new, moves.Z[unpaired]])
-        Z_new[noisy] = add_noise(
-            moves.Z[base[noisy]],
-            scale=moves.Z[self._labelled(y)].std(axis=0),
-            alpha=self.noise_alpha,
-            random_state=random_state,
+        Z_new[noisy] = _noise_around(
+            moves.Z, base[noisy], self._labelled(y), self.noise_alpha, random_state
         )
         partner[noisy], step[noisy] = -1, 0.0
         # Keep the new samples grouped by their original.
@@ -670,3 +665,14 @@ def _warn_if_fitted(vae: VAE) -> None:
         "meta-estimators, VAEAugmenter trains a clone of it on X. Pass "
         "vae=FrozenEstimator(vae) to use its weights as they are."
     )
+
+
+def _noise_around(
+    Z: np.ndarray,
+    rows: np.ndarray,
+    labelled: np.ndarray,
+    alpha: float,
+    random_state: np.random.RandomState,
+) -> np.ndarray:
+    """Latent noise around ``Z[rows]``, in standard deviations of the labelled vectors."""
+    return add_noise(Z[rows], scale=Z[labelled].std(axis=0), alpha=alpha, random_state=random_state)
