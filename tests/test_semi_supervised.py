@@ -239,11 +239,14 @@ def test_candidates_are_none_jitter_and_the_vae_recipes():
     plain = augmentation_candidates(vae, image_shape=(8, 8))
     assert plain[0] == "passthrough"
     assert isinstance(plain[1], AffineJitterAugmenter) and plain[1].image_shape == (8, 8)
-    assert [type(c) for c in plain[2:]] == [VAEAugmenter]
-    assert plain[2].vae is vae
+    assert [type(c) for c in plain[2:]] == [VAEAugmenter, VAEAugmenter]
+    assert all(c.vae is vae for c in plain[2:])
+    jitter = [(c.max_rotation, c.max_shift) for c in plain[2:]]
+    assert jitter == [("auto", "auto"), (0, 0)]
     pooled = augmentation_candidates(vae, unlabeled_label=-1)
     assert isinstance(pooled[0], FunctionSampler)
-    assert [c.neighbor_search for c in pooled[2:]] == ["class", "unlabeled"]
+    assert [c.neighbor_search for c in pooled[2:]] == ["class", "class", "unlabeled", "unlabeled"]
+    assert [(c.max_rotation, c.max_shift) for c in pooled[2:]] == jitter * 2
     assert all(c.unlabeled_label == -1 for c in pooled[1:])
 
 
@@ -269,9 +272,9 @@ def test_a_grid_over_the_candidates_trains_one_vae_per_fold(pool, tmp_path, vae_
         pipe, {"aug": candidates}, cv=SemiSupervisedSplit(cv=3, unlabeled_label=-1), refit=False
     )
     search.fit(X, y)
-    assert len(search.cv_results_["mean_test_score"]) == 4
+    assert len(search.cv_results_["mean_test_score"]) == 6
     assert np.isfinite(search.cv_results_["mean_test_score"]).all()
-    assert len(vae_fits) == 3  # two VAE candidates, three folds: one VAE per fold
+    assert len(vae_fits) == 3  # four VAE candidates, three folds: one VAE per fold
 
 
 def test_the_vae_can_train_on_the_unlabelled_rows_alone(pool, vae_fits):

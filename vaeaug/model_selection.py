@@ -24,14 +24,20 @@ def augmentation_candidates(
 
     Put them in a grid over a pipeline's augmentation step, so that
     cross-validation picks, for your classifier and your data, between no
-    augmentation, affine jitter and vaeaug's recipes (see the README's "Which
-    recipe")::
+    augmentation, affine jitter and vaeaug's recipes, with and without their
+    jitter (see the README's "Which recipe")::
 
         pipe = Pipeline([("aug", "passthrough"), ("clf", SVC())])
         search = GridSearchCV(pipe, {"aug": augmentation_candidates(memory=cache)})
 
     With ``memory``, the VAE recipes share one VAE per training fold: it is
     trained once per fold, however many VAE candidates the grid holds.
+
+    Each recipe comes with and without its jitter: rotations and shifts help
+    with handwriting, but some images' labels do not survive them (an
+    orientation, a position), and on some data interpolation without them
+    does better (``docs/results.md``, "A check of the jitter on the labelled
+    data").
 
     Parameters
     ----------
@@ -60,8 +66,10 @@ def augmentation_candidates(
     candidates : list
         No augmentation (``"passthrough"``, or a sampler that only drops
         the unlabelled rows), :class:`~vaeaug.AffineJitterAugmenter`,
-        :class:`~vaeaug.VAEAugmenter` with its defaults, and with
-        ``unlabeled_label`` the pool recipe.
+        :class:`~vaeaug.VAEAugmenter` with its defaults and the same with
+        ``max_rotation=0, max_shift=0``, and with ``unlabeled_label`` the
+        pool recipe (``neighbor_search="unlabeled"``), with and without its
+        jitter.
     """
     common = {"unlabeled_label": unlabeled_label, "random_state": random_state}
     vae = VAE() if vae is None else vae
@@ -70,13 +78,15 @@ def augmentation_candidates(
         none = FunctionSampler(
             func=labeled_rows, kw_args={"unlabeled_label": unlabeled_label}, validate=False
         )
-    candidates = [
-        none,
-        AffineJitterAugmenter(image_shape=image_shape, **common),
-        VAEAugmenter(vae, memory=memory, **common),
-    ]
+    recipes = [{}]
     if unlabeled_label is not None:
-        candidates.append(VAEAugmenter(vae, neighbor_search="unlabeled", memory=memory, **common))
+        recipes.append({"neighbor_search": "unlabeled"})
+    candidates = [none, AffineJitterAugmenter(image_shape=image_shape, **common)]
+    for recipe in recipes:
+        candidates += [
+            VAEAugmenter(vae, memory=memory, **recipe, **common),
+            VAEAugmenter(vae, max_rotation=0, max_shift=0, memory=memory, **recipe, **common),
+        ]
     return candidates
 
 

@@ -176,6 +176,30 @@ def _classmate_distances(Z, y):
     return distances[~np.isnan(distances)]
 
 
+def vae_and_pool(protocol, vae_data, data, seed):
+    """The fitted VAE of ``VAE_DATA`` (cached in ~/.cache/vaeaug) and the pool, or None."""
+    pool = None
+    if vae_data == "labelled":  # as docs/results.md's --vae-data labelled runs
+        X_vae, vae_seed = data.X_train, seed
+        vae_params = {"max_epochs": 100, "patience": 5}
+    elif vae_data.startswith("pool"):  # "pool5000": a pool of that many, drawn per seed
+        full = data.pool()
+        pool = full[np.random.RandomState(seed).choice(len(full), int(vae_data[4:]), False)]
+        # The README's pool recipe: the VAE of the labelled images and the pool.
+        X_vae, vae_seed = np.concatenate([data.X_train, pool]), seed
+        vae_params = {"max_epochs": 12}
+    else:
+        X_vae, vae_seed = data.X_unlabelled, 0 if protocol.startswith("mnist") else seed
+        vae_params = dict(PROTOCOLS[protocol].vae_params)
+        pool = data.pool()
+    vae = fit_with_memory(
+        VAE(10 if protocol == "digits" else 20, random_state=vae_seed, **vae_params),
+        X_vae.reshape(-1, *data.image_shape),
+        str(Path.home() / ".cache/vaeaug"),
+    )
+    return vae, pool
+
+
 def main():
     protocol, vae_data, seeds, variants_json, out = sys.argv[1:6]
     classifiers = sys.argv[6].split(",") if len(sys.argv) > 6 else ["svm", "knn", "sklearn-mlp"]
@@ -184,26 +208,8 @@ def main():
     proto = PROTOCOLS[protocol]
     for seed in map(int, seeds.split(",")):
         data = proto.load("../shared/data", seed)
-        pool = None
-        if vae_data == "labelled":  # as docs/results.md's --vae-data labelled runs
-            X_vae, vae_seed = data.X_train, seed
-            vae_params = {"max_epochs": 100, "patience": 5}
-        elif vae_data.startswith("pool"):  # "pool5000": a pool of that many, drawn per seed
-            full = data.pool()
-            pool = full[np.random.RandomState(seed).choice(len(full), int(vae_data[4:]), False)]
-            # The README's pool recipe: the VAE of the labelled images and the pool.
-            X_vae, vae_seed = np.concatenate([data.X_train, pool]), seed
-            vae_params = {"max_epochs": 12}
-        else:
-            X_vae, vae_seed = data.X_unlabelled, 0 if protocol.startswith("mnist") else seed
-            vae_params = dict(proto.vae_params)
-            pool = data.pool()
         started = time.perf_counter()
-        vae = fit_with_memory(
-            VAE(10 if protocol == "digits" else 20, random_state=vae_seed, **vae_params),
-            X_vae.reshape(-1, *data.image_shape),
-            str(Path.home() / ".cache/vaeaug"),
-        )
+        vae, pool = vae_and_pool(protocol, vae_data, data, seed)
         print(f"# {protocol} seed {seed} vae {time.perf_counter() - started:.0f}s", flush=True)
         sets = {"none": (data.X_train, data.y_train)}
         for name in ("pixel-interpolation", "jitter", "smote"):
