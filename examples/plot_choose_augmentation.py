@@ -9,9 +9,8 @@ and sometimes none is. :func:`vaeaug.model_selection.augmentation_candidates`
 gives the steps worth comparing (no augmentation, affine jitter, vaeaug's
 default recipe and, with a pool of unlabelled images, its pool recipe, each
 recipe with and without its jitter), so that one grid search chooses for
-your own classifier. With ``memory`` the
-VAE recipes share one VAE per fold: it is trained once per fold, not once
-per candidate.
+your own classifier. With ``memory`` the VAE recipes share one VAE per fold:
+it is trained once per fold, not once per candidate.
 """
 
 # %%

@@ -18,7 +18,7 @@ rows (jitter on the perturbed originals only, no jitter, pool images as
 samples, pixel-space partners; docs/results.md, "Flat rows read as images")
 ran at commit 770e4fa and after it, with the knobs ``jitter_noise_only``,
 ``pixel_partners``, ``mixed_partners`` and ``step="distance"``, and the
-``pool5000`` VAE data.
+``pool5000`` VAE data; the ``delta`` rows at commit 6cae712 and after it.
 """
 
 import json
@@ -49,6 +49,7 @@ KNOBS = (
     "jitter_noise_only",
     "pixel_partners",
     "mixed_partners",
+    "delta",
 )
 
 
@@ -66,6 +67,8 @@ class Variant(VAEAugmenter):
     jitter_noise_only = False  # jitter only the samples without a partner (latent noise)
     pixel_partners = False  # partners: the nearest in pixel space, not in the latent space
     mixed_partners = False  # pool recipe: the nearest of the labelled classmates and the pool
+    delta = None  # the samples without a partner move by delta * (z_a - z_b), b a random
+    # labelled row of any class and a one of its 3 nearest labelled classmates
 
     def _move_in_latent_space(self, X, y, counts, random_state):
         moves = super()._move_in_latent_space(X, y, counts, random_state)
@@ -91,7 +94,28 @@ class Variant(VAEAugmenter):
             moves = moves._replace(Z_new=Z_new)
         if self.detail is not None:
             steps = np.where(moved, self.detail, 0.0)
+        if self.delta is not None:
+            moves = moves._replace(Z_new=self._moved_by_deltas(moves, y, random_state))
         return moves._replace(step=steps if self.method == "interpolation" else moves.step)
+
+    def _moved_by_deltas(self, moves, y, random_state):
+        """Z_new with each sample without a partner moved by a classmate-pair difference."""
+        labelled = np.flatnonzero(self._labelled(y))
+        Z, labels = moves.Z[labelled], y[labelled]
+        mates = np.full((len(labelled), 3), -1)
+        for label in np.unique(labels):
+            rows = np.flatnonzero(labels == label)
+            k = min(4, len(rows))
+            if k > 1:
+                found = NearestNeighbors(n_neighbors=k).fit(Z[rows]).kneighbors(Z[rows])[1]
+                mates[rows, : k - 1] = rows[found[:, 1:]]
+        free = np.flatnonzero(moves.partner < 0)
+        b = random_state.randint(len(labelled), size=len(free))
+        a = mates[b, random_state.randint(3, size=len(free))]
+        shift = np.where((a >= 0)[:, None], Z[np.maximum(a, 0)] - Z[b], 0.0)
+        Z_new = moves.Z_new.copy()
+        Z_new[free] = moves.Z[moves.base[free]] + (self.delta * shift).astype(Z_new.dtype)
+        return Z_new
 
     def _neighbors(self, Z, y, labelled, partners):
         if self.pixel_partners:
