@@ -79,7 +79,8 @@ class Variant(VAEAugmenter):
             steps = np.where(moved, random_state.uniform(0, self.alpha, n), 0.0)
         if self.step == "distance":  # far partners move a fixed latent distance, alpha * r
             labelled = np.flatnonzero(self._labelled(y))
-            r = np.median(_classmate_distances(moves.Z[labelled], y[labelled]))
+            nearest = _nearest_classmates(moves.Z[labelled], y[labelled], 1)[0][:, 0]
+            r = np.median(nearest[~np.isnan(nearest)])
             gap = np.linalg.norm(moves.Z[moves.partner] - moves.Z[moves.base], axis=1)
             steps = np.where(moved, self.alpha * np.minimum(1.0, r / np.maximum(gap, 1e-12)), 0.0)
         if self.originals:
@@ -101,14 +102,8 @@ class Variant(VAEAugmenter):
     def _moved_by_deltas(self, moves, y, random_state):
         """Z_new with each sample without a partner moved by a classmate-pair difference."""
         labelled = np.flatnonzero(self._labelled(y))
-        Z, labels = moves.Z[labelled], y[labelled]
-        mates = np.full((len(labelled), 3), -1)
-        for label in np.unique(labels):
-            rows = np.flatnonzero(labels == label)
-            k = min(4, len(rows))
-            if k > 1:
-                found = NearestNeighbors(n_neighbors=k).fit(Z[rows]).kneighbors(Z[rows])[1]
-                mates[rows, : k - 1] = rows[found[:, 1:]]
+        Z = moves.Z[labelled]
+        mates = _nearest_classmates(Z, y[labelled], 3)[1]
         free = np.flatnonzero(moves.partner < 0)
         b = random_state.randint(len(labelled), size=len(free))
         a = mates[b, random_state.randint(3, size=len(free))]
@@ -189,15 +184,19 @@ class Variant(VAEAugmenter):
         return base, partner, [new]
 
 
-def _classmate_distances(Z, y):
-    """Distance of each row of ``Z`` to its nearest other row of the same label."""
-    distances = np.full(len(Z), np.nan)
+def _nearest_classmates(Z, y, k):
+    """Distances to and rows of each row's ``k`` nearest other rows of the same label
+    (NaN and -1 where a class has fewer)."""
+    distances, mates = np.full((len(Z), k), np.nan), np.full((len(Z), k), -1)
     for label in np.unique(y):
         rows = np.flatnonzero(y == label)
-        if len(rows) > 1:
-            nn = NearestNeighbors(n_neighbors=2).fit(Z[rows])
-            distances[rows] = nn.kneighbors(Z[rows])[0][:, 1]
-    return distances[~np.isnan(distances)]
+        n_neighbors = min(k + 1, len(rows))
+        if n_neighbors > 1:
+            nn = NearestNeighbors(n_neighbors=n_neighbors).fit(Z[rows])
+            found_distances, found = nn.kneighbors(Z[rows])
+            distances[rows, : n_neighbors - 1] = found_distances[:, 1:]
+            mates[rows, : n_neighbors - 1] = rows[found[:, 1:]]
+    return distances, mates
 
 
 def vae_and_pool(protocol, vae_data, data, seed):
