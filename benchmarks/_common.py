@@ -6,14 +6,35 @@ import argparse
 import contextlib
 import os
 import platform
+import time
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from vaeaug.engine.callbacks import Callback
 from vaeaug.paper.datasets import load_mnist
 
 DEFAULT_DATA_HOME = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data")
+
+
+class TimeTrainings(Callback):
+    """Counts VAE trainings and their seconds, across the copies each fit makes of its
+    callbacks (class attributes; :meth:`reset` before a measurement)."""
+
+    count = 0
+    seconds = 0.0
+
+    @classmethod
+    def reset(cls) -> None:
+        cls.count, cls.seconds = 0, 0.0
+
+    def on_train_begin(self, module):
+        type(self).count += 1
+        self.started = time.perf_counter()
+
+    def on_train_end(self, module, history):
+        type(self).seconds += time.perf_counter() - self.started
 
 
 def parser(description: str) -> argparse.ArgumentParser:

@@ -15,13 +15,12 @@ import tempfile
 import time
 
 import numpy as np
-from _common import describe_machine, mnist_images, parser
+from _common import TimeTrainings, describe_machine, mnist_images, parser
 from imblearn.pipeline import Pipeline
 from sklearn.model_selection import GridSearchCV
 from sklearn.neighbors import KNeighborsClassifier
 
 from vaeaug import VAE, VAEAugmenter
-from vaeaug.engine.callbacks import Callback
 
 GRID = {
     "aug__method": ["noise", "interpolation", "extrapolation"],
@@ -29,30 +28,21 @@ GRID = {
 }
 
 
-class CountTrainings(Callback):
-    """Counts VAE trainings across the copies that each fit makes of its callbacks."""
-
-    count = 0
-
-    def on_train_begin(self, module):
-        type(self).count += 1
-
-
 def search(X: np.ndarray, y: np.ndarray, memory: str | None) -> tuple[float, int, dict]:
     """Wall time, number of VAEs trained and best parameters of one grid search."""
-    CountTrainings.count = 0
+    TimeTrainings.reset()
     pipeline = Pipeline(
         [
             (
                 "aug",
-                VAEAugmenter(VAE(callbacks=[CountTrainings()]), memory=memory, random_state=0),
+                VAEAugmenter(VAE(callbacks=[TimeTrainings()]), memory=memory, random_state=0),
             ),
             ("clf", KNeighborsClassifier()),
         ]
     )
     started = time.perf_counter()
     grid = GridSearchCV(pipeline, GRID, cv=3).fit(X, y)
-    return time.perf_counter() - started, CountTrainings.count, grid.best_params_
+    return time.perf_counter() - started, TimeTrainings.count, grid.best_params_
 
 
 def main() -> None:

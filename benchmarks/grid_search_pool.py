@@ -21,13 +21,12 @@ import tempfile
 import time
 
 import numpy as np
-from _common import describe_machine, parser
+from _common import TimeTrainings, describe_machine, parser
 from imblearn.pipeline import Pipeline
 from sklearn.model_selection import GridSearchCV
 from sklearn.svm import SVC
 
 from vaeaug import VAE, VAEAugmenter
-from vaeaug.engine.callbacks import Callback
 from vaeaug.model_selection import SemiSupervisedSplit
 from vaeaug.paper.experiments.protocols import PROTOCOLS
 
@@ -35,20 +34,6 @@ GRID = {
     "aug__vae__latent_dim": [10, 20, 50, 100],
     "aug__method": ["noise", "interpolation", "extrapolation"],
 }
-
-
-class TimeTrainings(Callback):
-    """Counts VAE trainings and their seconds, across the copies each fit makes."""
-
-    count = 0
-    seconds = 0.0
-
-    def on_train_begin(self, module):
-        type(self).count += 1
-        self.started = time.perf_counter()
-
-    def on_train_end(self, module, history):
-        type(self).seconds += time.perf_counter() - self.started
 
 
 def main() -> None:
