@@ -250,26 +250,33 @@ def main():
                 y = np.concatenate([y.astype(np.int64), np.full(len(pool), -1)])
                 augmenter.set_params(unlabeled_label=-1)
             sets[name] = augmenter.fit_resample(X, y)
-        for name, (X_set, y_set) in sets.items():
-            for classifier_name in classifiers:
-                classifier = make_classifier(classifier_name, seed)
-                started = time.perf_counter()
-                classifier.fit(X_set, y_set)
-                X_eval, y_eval = (data.X_test, data.y_test) if on_test else (data.X_val, data.y_val)
-                accuracy = 100 * accuracy_score(y_eval, classifier.predict(X_eval))
-                row = dict(
-                    protocol=protocol,
-                    vae=vae_data,
-                    seed=seed,
-                    set=name,
-                    clf=classifier_name,
-                    scored_on="test" if on_test else "validation",
-                    acc=accuracy,
-                    s=time.perf_counter() - started,
-                )
-                print(json.dumps(row), flush=True)
-                with open(out, "a") as file:
-                    file.write(json.dumps(row) + "\n")
+        score_sets(
+            sets, data, classifiers, on_test, out, protocol=protocol, vae=vae_data, seed=seed
+        )
+
+
+def score_sets(sets, data, classifiers, on_test, out, **row_keys):
+    """Fit each classifier on each training set of ``sets`` (name -> (X, y)), score it on
+    the validation images (the test images when ``on_test``) and append one JSON row to
+    ``out`` for each, starting with ``row_keys``."""
+    for name, (X_set, y_set) in sets.items():
+        for classifier_name in classifiers:
+            classifier = make_classifier(classifier_name, row_keys["seed"])
+            started = time.perf_counter()
+            classifier.fit(X_set, y_set)
+            X_eval, y_eval = (data.X_test, data.y_test) if on_test else (data.X_val, data.y_val)
+            accuracy = 100 * accuracy_score(y_eval, classifier.predict(X_eval))
+            row = dict(
+                **row_keys,
+                set=name,
+                clf=classifier_name,
+                scored_on="test" if on_test else "validation",
+                acc=accuracy,
+                s=time.perf_counter() - started,
+            )
+            print(json.dumps(row), flush=True)
+            with open(out, "a") as file:
+                file.write(json.dumps(row) + "\n")
 
 
 if __name__ == "__main__":
