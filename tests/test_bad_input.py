@@ -31,9 +31,16 @@ from conftest import FAST
 from sklearn.datasets import load_digits
 from sklearn.decomposition import PCA
 from sklearn.frozen import FrozenEstimator
+from sklearn.neighbors import NearestNeighbors
 from sklearn.utils._param_validation import InvalidParameterError
 
-from vaeaug import VAE, AffineJitterAugmenter, FeatureSpaceAugmenter, VAEAugmenter
+from vaeaug import (
+    VAE,
+    AffineJitterAugmenter,
+    FeatureSpaceAugmenter,
+    TorchMLPClassifier,
+    VAEAugmenter,
+)
 from vaeaug.engine.image import resolve_jitter
 from vaeaug.engine.networks import ConvVAE, DenseVAE
 from vaeaug.paper.cli import main
@@ -370,6 +377,24 @@ ESTIMATOR_CASES = [
         "'k_neighbors' parameter",
         id="feature-space-k-neighbors",
     ),
+    pytest.param(
+        AffineJitterAugmenter(),
+        X6,
+        Y6,
+        r"X has 3 features, which is not a square single-channel image; pass "
+        r"image_shape=\(height, width\) or \(channels, height, width\); this sampler "
+        r"transforms images only\.$",
+        id="jitter-table",
+    ),
+    pytest.param(  # one neighbour: the sample itself, so no partner
+        FeatureSpaceAugmenter(k_neighbors=NearestNeighbors(n_neighbors=1)),
+        X6,
+        Y6,
+        r"k_neighbors as an estimator must have an integer n_neighbors of at least 2 "
+        r"\(it counts the sample itself.*\); NearestNeighbors\(n_neighbors=1\) has "
+        r"n_neighbors=1\.",
+        id="feature-space-k-neighbors-estimator",
+    ),
 ]
 
 
@@ -554,6 +579,12 @@ def test_vae_refuses_values_beyond_float32_instead_of_returning_nan(fitted_vae):
             np.where(np.eye(6, 3) > 0, 1e40, X6),
             r"^X holds 1e\+40 in column 0, which, standardised with the training data's mean 7.5 "
             r"and scale 5.12348, is out of float32's range \(\+-3\.403e\+38\)",
+        ),
+        (
+            # The classifier standardises as the VAE does, and refuses the same way.
+            TorchMLPClassifier(max_epochs=1, random_state=0).fit(X6, Y6).predict_proba,
+            np.where(np.eye(6, 3) > 0, 1e40, X6),
+            r"^X holds 1e\+40 in column 0, which, standardised with the training data's mean",
         ),
     ]
     for method, values, match in cases:

@@ -268,6 +268,11 @@ def test_load_on_the_cpu_a_model_fitted_on_a_missing_gpu(digits, tmp_path):
     if not torch.cuda.is_available():
         with pytest.raises(ValueError, match="device='cuda' was requested but CUDA"):
             load(tmp_path / "vae.safetensors", device="cuda")
+    if not torch.backends.mps.is_available():
+        with pytest.raises(ValueError, match="device='mps' was requested but MPS"):
+            load(tmp_path / "vae.safetensors", device="mps")
+    with pytest.raises(ValueError, match="device='meta' is not supported"):
+        load(tmp_path / "vae.safetensors", device="meta")
 
 
 def test_unfitted_and_foreign_estimators_are_refused(tmp_path):

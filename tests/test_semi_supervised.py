@@ -13,7 +13,7 @@ from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_sco
 from sklearn.neighbors import KNeighborsClassifier, NearestNeighbors
 
 from vaeaug import VAE, AffineJitterAugmenter, FeatureSpaceAugmenter, VAEAugmenter
-from vaeaug.model_selection import SemiSupervisedSplit, augmentation_candidates
+from vaeaug.model_selection import SemiSupervisedSplit, augmentation_candidates, labeled_rows
 
 
 @pytest.fixture
@@ -166,6 +166,22 @@ def test_the_splitter_trains_on_every_unlabelled_row_and_tests_labelled_ones(poo
         assert np.isin(unlabelled, train).all() and (y[test] != -1).all()
         np.testing.assert_array_equal(test, expected_test)
         assert len(np.intersect1d(train, test)) == 0 and len(train) + len(test) == 300
+
+
+def test_splitter_and_no_augmentation_refuse_a_label_of_the_wrong_kind():
+    # The default -1 would match none of these str labels: every row would look labelled.
+    y = np.array(["a", "a", "b", "b", "u", "u", "a", "b"])
+    X = [[float(i)] for i in range(len(y))]
+    for call in (
+        lambda: list(SemiSupervisedSplit(cv=2).split(X, y)),
+        lambda: labeled_rows(X, y, unlabeled_label=-1),
+    ):
+        with pytest.raises(ValueError, match=r"unlabeled_label=-1 is a number, but y holds str"):
+            call()
+    folds = list(SemiSupervisedSplit(cv=2, unlabeled_label="u").split(X, y))
+    assert all(set(test).isdisjoint({4, 5}) for _, test in folds)
+    X_labelled, y_labelled = labeled_rows(X, y.tolist(), unlabeled_label="u")
+    assert X_labelled == [[0.0], [1.0], [2.0], [3.0], [6.0], [7.0]] and "u" not in y_labelled
 
 
 def test_grid_search_scores_labelled_rows_only(pool):

@@ -169,6 +169,11 @@ def test_user_callbacks_run_on_copies_and_can_stop(digits):
     assert vae.callbacks[0] is counter
 
 
+def test_callbacks_that_are_not_callbacks_are_refused_by_name(digits):
+    with pytest.raises(TypeError, match=r"^callbacks must be a list of .*Callback instances; it "):
+        VAE(**FAST, callbacks=[print], random_state=0).fit(digits[0])
+
+
 def test_verbose_shows_a_progress_bar(digits, capsys):
     VAE(**FAST, verbose=1, random_state=0).fit(digits[0])
     assert "VAE training" in capsys.readouterr().err
@@ -205,6 +210,8 @@ def test_unpickles_on_a_machine_without_cuda(digits, monkeypatch):
         ({"conv_channels": ()}, np.ones((5, 8, 8)), "conv_channels"),
         ({"conv_channels": (16, -2)}, np.ones((5, 8, 8)), "conv_channels"),
         ({"device": "tpu"}, np.ones((5, 4)), "device='tpu'"),
+        ({"device": "meta"}, np.ones((5, 4)), "device='meta' is not supported"),
+        ({}, np.full((5, 4), 1e200) * np.arange(1, 6)[:, None], "too large to standardise"),
         ({"architecture": "conv"}, np.ones((5, 10)), "10 features, which is not a square"),
         ({"image_shape": (3, 3)}, np.ones((5, 10)), r"image_shape=\(3, 3\) holds 9 values"),
         ({"image_shape": (0, 3)}, np.ones((5, 10)), "positive integers"),

@@ -7,9 +7,11 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 from imblearn import FunctionSampler
 from sklearn.model_selection import BaseCrossValidator, check_cv
+from sklearn.utils import _safe_indexing
 
 from .estimators import VAE
 from .samplers import AffineJitterAugmenter, VAEAugmenter
+from .utils._validation import unlabelled_mask
 
 
 def augmentation_candidates(
@@ -90,14 +92,36 @@ def augmentation_candidates(
     return candidates
 
 
-def labeled_rows(X, y, *, unlabeled_label):
+def labeled_rows(X, y, *, unlabeled_label: int | str) -> tuple:
     """The rows of ``X`` and ``y`` whose label is not ``unlabeled_label``.
 
     The "no augmentation" candidate of :func:`augmentation_candidates` when
     ``y`` marks unlabelled rows, as imbalanced-learn's ``FunctionSampler``.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, ...)
+        Samples: an array, a data frame or a list.
+    y : array-like of shape (n_samples,)
+        Labels, ``unlabeled_label`` for unlabelled rows.
+    unlabeled_label : int or str
+        The label of the unlabelled rows.
+
+    Returns
+    -------
+    X_labelled : array-like
+        The labelled rows of ``X``, of its type.
+    y_labelled : ndarray
+        Their labels.
+
+    Raises
+    ------
+    ValueError
+        When ``unlabeled_label`` is a str and the labels numbers, or the
+        other way round.
     """
-    keep = np.asarray(y) != unlabeled_label
-    return X[keep], np.asarray(y)[keep]
+    keep = ~unlabelled_mask(y, unlabeled_label)
+    return _safe_indexing(X, keep), np.asarray(y)[keep]
 
 
 class SemiSupervisedSplit(BaseCrossValidator):
@@ -176,7 +200,7 @@ class SemiSupervisedSplit(BaseCrossValidator):
     def _partition(self, y) -> tuple[np.ndarray, np.ndarray]:
         if y is None:
             raise ValueError("SemiSupervisedSplit needs y to tell labelled from unlabelled rows.")
-        unlabelled = np.asarray(y) == self.unlabeled_label
+        unlabelled = unlabelled_mask(y, self.unlabeled_label)
         if unlabelled.all():
             raise ValueError(
                 f"y holds no labelled row: every label is unlabeled_label={self.unlabeled_label!r}."

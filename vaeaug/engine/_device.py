@@ -60,6 +60,12 @@ def resolve_device(device: str | torch.device) -> torch.device:
         resolved = torch.device(device)
     except RuntimeError as exc:
         raise ValueError(f"device={device!r} is not a torch device: {exc}") from None
+    if resolved.type not in DEVICE_TYPES:
+        raise ValueError(
+            f"device={device!r} is not supported: use 'auto', 'cpu', 'cuda' (or 'cuda:N') or 'mps'."
+        )
     if resolved.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"device={device!r} was requested but CUDA is not available.")
+    if resolved.type == "mps" and not torch.backends.mps.is_available():
+        raise ValueError(f"device={device!r} was requested but MPS is not available.")
     return resolved

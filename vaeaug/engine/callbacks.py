@@ -45,6 +45,13 @@ class EarlyStopping(Callback):
         Smallest decrease that counts as an improvement.
     restore_best : bool, default=True
         Whether to load the weights of the best epoch when training ends.
+
+    Attributes
+    ----------
+    best_score_ : float
+        The lowest value of ``monitor`` seen (``inf`` before the first epoch).
+    best_epoch_ : int
+        The epoch, counted from 1, that reached it (0 before the first epoch).
     """
 
     def __init__(

@@ -261,6 +261,12 @@ class TorchEstimator(BaseEstimator):
 
     def _callbacks(self, *, has_validation: bool) -> list[Callback]:
         """Early stopping, the progress bar, then copies of the user's ``callbacks``."""
+        for callback in self.callbacks or []:
+            if not isinstance(callback, Callback):
+                raise TypeError(
+                    "callbacks must be a list of vaeaug.Callback instances; "
+                    f"it holds {callback!r}, a {type(callback).__name__}."
+                )
         callbacks: list[Callback] = []
         if has_validation and self.patience is not None:
             callbacks.append(EarlyStopping(patience=self.patience, monitor=self._monitor))

@@ -9,11 +9,13 @@ import os
 import sys
 import warnings
 from pathlib import Path
+from typing import TypeVar
 
 import joblib
 import numpy as np
 import torch
 from filelock import FileLock
+from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_memory
 
 from ..engine._device import resolve_device
@@ -24,6 +26,8 @@ try:  # what joblib warns with when it cannot write an entry
     from joblib.memory import CacheWarning
 except ImportError:  # older joblib: a UserWarning
     CacheWarning = UserWarning
+
+Estimator = TypeVar("Estimator", bound=BaseEstimator)
 
 #: Bumped whenever the layout of cached entries changes (2: the VAE's ``layout_``).
 CACHE_FORMAT = 2
@@ -40,7 +44,9 @@ _TRAINING_MODULES = (
 )
 
 
-def fit_with_memory(estimator, X, memory):
+def fit_with_memory(
+    estimator: Estimator, X: np.ndarray, memory: str | joblib.Memory | None
+) -> Estimator:
     """``estimator.fit(X)``, or the estimator fitted earlier with the same key in ``memory``.
 
     Parameters

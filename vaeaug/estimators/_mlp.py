@@ -15,7 +15,13 @@ from torch.nn import functional as F
 
 from ..engine.networks import MLP, build_mlp
 from ..engine.training import validation_size
-from ..utils._validation import INFERENCE_BATCH_SIZE, IntegerInterval, row_batches, standard_scaling
+from ..utils._validation import (
+    INFERENCE_BATCH_SIZE,
+    IntegerInterval,
+    row_batches,
+    standard_scaling,
+    standardise,
+)
 from ._base import FEATURE_FLOATS, FEATURE_SCALES, FittedAttribute, TorchEstimator, TrainingData
 
 
@@ -221,5 +227,4 @@ class TorchMLPClassifier(ClassifierMixin, TorchEstimator):
         return self.classes_[self.predict_proba(X).argmax(axis=1)]
 
     def _to_tensor(self, X: np.ndarray) -> torch.Tensor:
-        x = ((X - self.mean_) / self.scale_).astype(np.float32)
-        return torch.from_numpy(x).to(self.device_)
+        return torch.from_numpy(standardise(X, self.mean_, self.scale_)).to(self.device_)

@@ -26,6 +26,7 @@ from ..utils._validation import (
     flatten_samples,
     row_batches,
     standard_scaling,
+    standardise,
 )
 from ._base import FEATURE_FLOATS, FEATURE_SCALES, FittedAttribute, TorchEstimator, TrainingData
 
@@ -474,22 +475,9 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchEstimator):
                 check_float32_range(X, "X")
                 x = np.clip(X / layout.pixel_max, 0.0, 1.0, dtype=np.float32)
             else:
-                with np.errstate(over="ignore"):  # refused below, by name
-                    x = ((X - self.mean_) / self.scale_).astype(np.float32)
-                self._check_standardised(X, x)
+                x = standardise(X, self.mean_, self.scale_)
             x = torch.from_numpy(np.ascontiguousarray(x)).to(self.device_)
         return x.view(-1, *layout.image_shape) if layout.is_image else x
-
-    def _check_standardised(self, X: np.ndarray, x: np.ndarray) -> None:
-        """Raise ValueError if a standardised value ``x`` of ``X`` overflowed float32."""
-        if np.isfinite(x).all():
-            return
-        row, column = np.argwhere(~np.isfinite(x))[0]
-        raise ValueError(
-            f"X holds {X[row, column].item()!r} in column {column}, which, standardised with the "
-            f"training data's mean {self.mean_[column]:.6g} and scale {self.scale_[column]:.6g}, "
-            f"is out of float32's range (+-{FLOAT32_MAX:.4g}), in which the VAE computes."
-        )
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

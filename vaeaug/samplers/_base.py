@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable
 from numbers import Integral
 from typing import NamedTuple
 
@@ -17,9 +18,18 @@ from sklearn.utils.multiclass import check_classification_targets
 
 from ..engine._threads import worker_threads
 from ..utils._transactional import fit_atomically
-from ..utils._validation import IntegerInterval, flatten_samples
+from ..utils._validation import (
+    IntegerInterval,
+    flatten_samples,
+    holds_str_labels,
+    unlabelled_mask,
+)
 from ..utils._warnings import warn
 from .latent_moves import spread_counts
+
+#: What ``sampling_strategy`` takes: imbalanced-learn's float, str, dict or
+#: callable, or ``None`` for ``n_per_sample`` new samples of every original.
+SamplingStrategy = float | str | dict | Callable[..., dict] | None
 
 
 class Samples(NamedTuple):
@@ -188,21 +198,10 @@ class BaseAugmenter(BaseOverSampler):
 
         A class named -1 is augmented as any other; the warning says how to silence it.
         """
-        label = self.unlabeled_label
-        strings = y.dtype.kind in "US" or (
-            y.dtype.kind == "O" and any(isinstance(item, str) for item in y)
-        )
-        if label is not None:
-            if isinstance(label, str) != strings:
-                held = "str labels" if strings else "numeric labels"
-                kind = "a str" if isinstance(label, str) else "a number"
-                raise ValueError(
-                    f"unlabeled_label={label!r} is {kind}, but y holds {held} (dtype "
-                    f"{y.dtype}): it would match no row. Give the label of the unlabelled rows "
-                    "as it is in y."
-                )
+        if self.unlabeled_label is not None:
+            unlabelled_mask(y, self.unlabeled_label)
             return
-        if strings:
+        if holds_str_labels(y):
             return
         n_minus_one = int(np.count_nonzero(y == -1))
         if n_minus_one:
@@ -218,7 +217,7 @@ class BaseAugmenter(BaseOverSampler):
         """Mask of the labelled rows: those whose label is not ``unlabeled_label``."""
         if self.unlabeled_label is None:
             return np.ones(len(y), dtype=bool)
-        return np.asarray(y != self.unlabeled_label, dtype=bool)
+        return ~unlabelled_mask(y, self.unlabeled_label)
 
     def _warn_if_n_per_sample_is_ignored(self):
         default = inspect.signature(type(self)).parameters["n_per_sample"].default

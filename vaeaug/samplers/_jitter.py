@@ -12,7 +12,7 @@ from ..engine.image import BATCH_SIZE, MAX_ROTATION, MAX_SHIFT, affine_jitter, d
 from ..utils._docstrings import AMOUNT_PARAMETERS
 from ..utils._layout import declared_image_shape
 from ..utils._validation import row_batches
-from ._base import ATTRIBUTES_DOC, BaseAugmenter, Samples
+from ._base import ATTRIBUTES_DOC, BaseAugmenter, Samples, SamplingStrategy
 
 
 @Substitution(amount_parameters=AMOUNT_PARAMETERS, attributes=ATTRIBUTES_DOC)
@@ -64,9 +64,9 @@ class AffineJitterAugmenter(BaseAugmenter):
         max_shift: float = MAX_SHIFT,
         image_shape: tuple[int, ...] | None = None,
         n_per_sample: int = 3,
-        sampling_strategy=None,
+        sampling_strategy: SamplingStrategy = None,
         unlabeled_label: int | str | None = None,
-        random_state=None,
+        random_state: int | np.random.RandomState | None = None,
     ):
         self.max_rotation = max_rotation
         self.max_shift = max_shift

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from numbers import Integral, Real
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 from imblearn.over_sampling import SMOTEN, SMOTENC
@@ -21,7 +22,7 @@ from ..estimators import VAE, fit_with_memory
 from ..utils._docstrings import AMOUNT_PARAMETERS, GENERATION_PARAMETERS
 from ..utils._validation import INFERENCE_BATCH_SIZE, IntegerInterval, row_batches
 from ..utils._warnings import warn
-from ._base import ATTRIBUTES_DOC, BaseAugmenter, Samples
+from ._base import ATTRIBUTES_DOC, BaseAugmenter, Samples, SamplingStrategy
 from .latent_moves import (
     add_noise,
     extrapolate,
@@ -30,6 +31,10 @@ from .latent_moves import (
     interpolate,
     pair_with_neighbors,
 )
+
+if TYPE_CHECKING:
+    import joblib
+    from sklearn.neighbors._base import KNeighborsMixin
 
 _NEIGHBOR_METHODS = {"interpolation": interpolate, "extrapolation": extrapolate}
 
@@ -77,6 +82,13 @@ class BaseLatentAugmenter(BaseAugmenter):
                 "k_neighbors", self.k_neighbors, additional_neighbor=1
             )
         else:
+            n_neighbors = getattr(self.k_neighbors, "n_neighbors", None)
+            if not isinstance(n_neighbors, Integral) or n_neighbors < 2:
+                raise ValueError(
+                    "k_neighbors as an estimator must have an integer n_neighbors of at least "
+                    "2 (it counts the sample itself, as in imbalanced-learn's SMOTE); "
+                    f"{self.k_neighbors!r} has n_neighbors={n_neighbors!r}."
+                )
             self.nn_k_ = self.k_neighbors
         self._fit_encoder(samples, random_state)
 
@@ -264,14 +276,14 @@ class FeatureSpaceAugmenter(BaseLatentAugmenter):
     def __init__(
         self,
         *,
-        method="interpolation",
+        method: str | Callable[..., np.ndarray] | BaseOverSampler = "interpolation",
         alpha: float = 0.5,
-        k_neighbors=3,
+        k_neighbors: int | KNeighborsMixin = 3,
         neighbor_search: str = "class",
         n_per_sample: int = 3,
-        sampling_strategy=None,
+        sampling_strategy: SamplingStrategy = None,
         unlabeled_label: int | str | None = None,
-        random_state=None,
+        random_state: int | np.random.RandomState | None = None,
     ):
         self.method = method
         self.alpha = alpha
@@ -447,21 +459,21 @@ class VAEAugmenter(BaseLatentAugmenter):
         self,
         vae: VAE | FrozenEstimator | None = None,
         *,
-        method="interpolation",
+        method: str | Callable[..., np.ndarray] | BaseOverSampler = "interpolation",
         alpha: float = 0.5,
-        k_neighbors=3,
+        k_neighbors: int | KNeighborsMixin = 3,
         neighbor_search: str = "class",
         n_per_sample: int = 3,
-        sampling_strategy=None,
+        sampling_strategy: SamplingStrategy = None,
         noise_share: float = 0.5,
         noise_alpha: float = 0.25,
         decoding: str = "residual",
         max_rotation: float | str = "auto",
         max_shift: float | str = "auto",
         unlabeled_label: int | str | None = None,
-        memory=None,
+        memory: str | joblib.Memory | None = None,
         vae_training_rows: str = "all",
-        random_state=None,
+        random_state: int | np.random.RandomState | None = None,
     ):
         self.vae = vae
         self.method = method

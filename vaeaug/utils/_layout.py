@@ -154,7 +154,14 @@ def declared_image_shape(
     For samplers that only transform images (the affine jitter), which need
     no pixel scale: see :func:`decide_layout` for the rules and errors.
     """
-    return _image_shape(n_features, sample_shape, image_shape, "conv", pixel_range=None)
+    return _image_shape(
+        n_features,
+        sample_shape,
+        image_shape,
+        "conv",
+        pixel_range=None,
+        for_tables="this sampler transforms images only",
+    )
 
 
 def _image_shape(
@@ -165,11 +172,13 @@ def _image_shape(
     pixel_range: Callable[[], tuple] | None,
     tabular: bool = False,
     pixel_structure: Callable[[int], bool] | None = None,
+    for_tables: str = "use architecture='dense' for data that are not images",
 ) -> tuple[int, int, int] | None:
     """``(channels, height, width)`` of the samples, or ``None`` for a table.
 
     ``pixel_range`` and ``pixel_structure`` are only called for flat rows
-    with ``architecture="auto"``.
+    with ``architecture="auto"``; ``for_tables`` ends the error for rows
+    that cannot be square images.
     """
     if architecture == "dense":
         return None
@@ -192,8 +201,8 @@ def _image_shape(
         if not is_square:
             raise ValueError(
                 f"X has {n_features} features, which is not a square single-channel image; "
-                "pass image_shape=(height, width) or (channels, height, width), or use "
-                "architecture='dense' for data that are not images."
+                "pass image_shape=(height, width) or (channels, height, width); "
+                f"{for_tables}."
             )
         return (1, side, side)
     if (

@@ -210,8 +210,35 @@ def standard_scaling(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """
     if X.dtype == np.float16:
         X = X.astype(np.float32)
-    scale = X.std(axis=0)
-    return X.mean(axis=0), np.where(scale > 0, scale, 1.0)
+    with np.errstate(over="ignore", invalid="ignore"):  # refused below, by column
+        mean, scale = X.mean(axis=0), X.std(axis=0)
+    overflowed = ~(np.isfinite(mean) & np.isfinite(scale))
+    if overflowed.any():
+        column = int(np.flatnonzero(overflowed)[0])
+        raise ValueError(
+            f"X's column {column} is too large to standardise (its largest magnitude is "
+            f"{np.abs(X[:, column]).max():.4g}): its mean or standard deviation overflows "
+            f"{X.dtype}. Rescale it first."
+        )
+    return mean, np.where(scale > 0, scale, 1.0)
+
+
+def standardise(X: np.ndarray, mean: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """``(X - mean) / scale`` in float32, in which the networks compute.
+
+    Raises ValueError, naming the value and its column, where a standardised
+    value is out of float32's range.
+    """
+    with np.errstate(over="ignore"):  # refused below, by name
+        x = ((X - mean) / scale).astype(np.float32)
+    if not np.isfinite(x).all():
+        row, column = np.argwhere(~np.isfinite(x))[0]
+        raise ValueError(
+            f"X holds {X[row, column].item()!r} in column {column}, which, standardised with the "
+            f"training data's mean {mean[column]:.6g} and scale {scale[column]:.6g}, is out of "
+            f"float32's range (+-{FLOAT32_MAX:.4g}), in which the network computes."
+        )
+    return x
 
 
 class IntegerInterval(Interval):
@@ -240,3 +267,29 @@ def check_float32_range(values: np.ndarray, name: str) -> None:
         f"{name} holds {float(value)!r}, out of float32's range (+-{FLOAT32_MAX:.4g}), in "
         "which the VAE computes."
     )
+
+
+def holds_str_labels(y: np.ndarray) -> bool:
+    """Whether the labels ``y`` are strings (of a str dtype, or objects among which a str)."""
+    return y.dtype.kind in "US" or (
+        y.dtype.kind == "O" and any(isinstance(item, str) for item in y)
+    )
+
+
+def unlabelled_mask(y, unlabeled_label: int | str) -> np.ndarray:
+    """Mask of the rows of ``y`` labelled ``unlabeled_label``.
+
+    Raises ValueError when ``unlabeled_label`` is a str and the labels are
+    numbers, or the other way round: it would match no row.
+    """
+    y = np.asarray(y)
+    strings = holds_str_labels(y)
+    if isinstance(unlabeled_label, str) != strings:
+        held = "str labels" if strings else "numeric labels"
+        kind = "a str" if isinstance(unlabeled_label, str) else "a number"
+        raise ValueError(
+            f"unlabeled_label={unlabeled_label!r} is {kind}, but y holds {held} (dtype "
+            f"{y.dtype}): it would match no row. Give the label of the unlabelled rows as it "
+            "is in y."
+        )
+    return np.asarray(y == unlabeled_label, dtype=bool)
