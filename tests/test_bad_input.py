@@ -560,6 +560,20 @@ def test_vae_transform_refuses_what_fit_refuses():
     _assert_unchanged(bad, before)
 
 
+def test_explicit_jitter_of_a_table_is_refused_before_the_vae_trains(monkeypatch):
+    def train(self, X, y=None):
+        raise AssertionError("the VAE trained before the refusal")
+
+    monkeypatch.setattr(VAE, "fit", train)
+    table = np.random.RandomState(0).poisson(3.0, size=(6, 64)).astype(float)  # 8x8, no image
+    for augmenter in (
+        VAEAugmenter(vae=VAE(**TINY), max_shift=1),  # architecture="auto" reads it as a table
+        VAEAugmenter(vae=VAE(**TINY, architecture="dense"), max_rotation=5),
+    ):
+        with pytest.raises(ValueError, match=r"jitter images, but the VAE treats X as a table"):
+            augmenter.fit_resample(table, Y6)
+
+
 def test_vae_refuses_values_beyond_float32_instead_of_returning_nan(fitted_vae):
     # Checked in float64, then cast to float32, where they overflowed: all-NaN output.
     table = VAE(**TINY, architecture="dense", random_state=0).fit(X6)

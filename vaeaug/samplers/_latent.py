@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from numbers import Integral, Real
 from typing import TYPE_CHECKING, NamedTuple
@@ -20,6 +21,7 @@ from sklearn.utils.validation import check_is_fitted
 from ..engine.image import affine_jitter, draw_jitter, refuse_table_jitter, resolve_jitter
 from ..estimators import VAE, fit_with_memory
 from ..utils._docstrings import AMOUNT_PARAMETERS, GENERATION_PARAMETERS
+from ..utils._layout import decide_layout
 from ..utils._validation import INFERENCE_BATCH_SIZE, IntegerInterval, row_batches
 from ..utils._warnings import warn
 from ._base import ATTRIBUTES_DOC, BaseAugmenter, Samples, SamplingStrategy
@@ -53,6 +55,9 @@ class LatentMoves(NamedTuple):
     #: For each new vector, the fraction of the way it moved towards its partner
     #: (negative: away from it; zero without a partner).
     step: np.ndarray
+    #: For each sample asked for but not made, for want of a partner (a class of
+    #: one), its row: the vectors above leave it out.
+    unpaired: np.ndarray = np.empty(0, dtype=np.intp)
 
 
 class BaseLatentAugmenter(BaseAugmenter):
@@ -137,8 +142,8 @@ class BaseLatentAugmenter(BaseAugmenter):
                 f"Classes {np.unique(y[lonely]).tolist()} have a single sample, so no "
                 f"neighbour to pair with: {self._unpaired_outcome()}"
             )
-            counts[lonely] = 0
-        base, partner = pair_with_neighbors(neighbors, counts)
+        unpaired = np.repeat(np.flatnonzero(lonely), counts[lonely])
+        base, partner = pair_with_neighbors(neighbors, np.where(lonely, 0, counts))
         if callable(self.method):
             Z_new = np.asarray(self.method(Z[base], Z[partner], random_state))
             if Z_new.shape != (len(base), Z.shape[1]):
@@ -150,7 +155,7 @@ class BaseLatentAugmenter(BaseAugmenter):
         else:
             Z_new = _NEIGHBOR_METHODS[self.method](Z[base], Z[partner], alpha=self.alpha)
             step = self.alpha if self.method == "interpolation" else -self.alpha
-        return LatentMoves(Z, base, partner, Z_new, np.full(len(base), step))
+        return LatentMoves(Z, base, partner, Z_new, np.full(len(base), step), unpaired)
 
     def _unpaired_outcome(self) -> str:
         """What becomes of the samples of a row with no neighbour, for the warning."""
@@ -519,13 +524,26 @@ class VAEAugmenter(BaseLatentAugmenter):
             if samples.tabular and vae.architecture == "auto":
                 # The VAE sees the rows as an array; a data frame is a table.
                 vae.set_params(architecture="dense")
-            if vae.architecture == "dense":
-                # Refuse jitter of a table before spending time on training.
-                refuse_table_jitter(self.max_rotation, self.max_shift)
+            self._refuse_table_jitter_before_training(vae, X, samples.sample_shape)
             self.vae_ = fit_with_memory(vae, X_vae, self.memory)
         self.max_rotation_, self.max_shift_ = resolve_jitter(
             self.max_rotation, self.max_shift, self.vae_.layout_
         )
+
+    def _refuse_table_jitter_before_training(self, vae: VAE, X_2d, sample_shape) -> None:
+        """Raise ValueError, before the VAE trains, if explicit jitter meets rows it reads
+        as a table (``resolve_jitter`` would only refuse it after training)."""
+        if not any(bound != "auto" and bound > 0 for bound in (self.max_rotation, self.max_shift)):
+            return
+        if vae.architecture != "dense":
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # the VAE's fit warns as it decides the same
+                layout = decide_layout(
+                    X_2d, sample_shape, image_shape=vae.image_shape, architecture=vae.architecture
+                )
+            if layout.is_image:
+                return
+        refuse_table_jitter(self.max_rotation, self.max_shift)
 
     def _make_samples(self, X, y, counts, random_state):
         moves = self._move_in_latent_space(X, y, counts, random_state)
@@ -545,12 +563,10 @@ class VAEAugmenter(BaseLatentAugmenter):
         The samples of rows that ``method`` cannot pair (a class of one) are all
         latent noise when ``noise_share`` is set.
         """
-        wanted = counts.copy()
         moves = super()._move_in_latent_space(X, y, counts, random_state)
         if not self.noise_share:
             return moves
-        # What the base zeroed in ``counts`` (in place) for want of a partner.
-        unpaired = np.repeat(np.arange(len(counts)), wanted - counts)
+        unpaired = moves.unpaired
         if not len(moves.base) and not len(unpaired):
             return moves
         noisy = np.concatenate(
