@@ -1007,7 +1007,9 @@ LOADER_CASES = [
         _missing_home_offline,
         OSError,
         r"Could not download train-images-idx3-ubyte\.gz to .*nowhere/mnist:\n  https://.*: "
-        r".*no route to host",
+        r".*no route to host(.|\n)*\nWithout internet, copy train-images-idx3-ubyte\.gz into "
+        r".*nowhere/mnist from any machine that has it, or pass the folder that holds it as "
+        r"data_home \(--data-home\)\.$",
         id="data-home-missing-offline",
     ),
     pytest.param(
@@ -1095,8 +1097,21 @@ def test_folder_without_permissions(tmp_path):
             1,
             r"vaeaug: error: Checksum mismatch for .*/mnist/train-images-idx3-ubyte\.gz",
         ),
+        (
+            ["demo", "--out", "{home}/file.txt"],
+            1,
+            r"vaeaug: error: --out .*/file\.txt: cannot create the output folder \(a file is "
+            r"in the way\)\.",
+        ),
     ],
-    ids=["unknown-protocol", "unknown-command", "missing-data-home", "file-data-home", "corrupt"],
+    ids=[
+        "unknown-protocol",
+        "unknown-command",
+        "missing-data-home",
+        "file-data-home",
+        "corrupt",
+        "file-as-out",
+    ],
 )
 def test_cli_refuses_bad_arguments_clearly_and_changes_nothing(
     tmp_path, capsys, offline, arguments, code, match

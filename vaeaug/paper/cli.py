@@ -83,17 +83,24 @@ def build_parser() -> argparse.ArgumentParser:
     )
     reproduce.add_argument("--out", default="results", help="output folder (default: %(default)s)")
     reproduce.add_argument(
-        "--seeds", type=int, nargs="+", default=[0], help="one repetition per seed"
+        "--seeds", type=int, nargs="+", default=[0], help="one repetition per seed (default: 0)"
     )
     reproduce.add_argument(
         "--latent-dims", type=_positive_int, nargs="+", help="default: the protocol's"
     )
-    reproduce.add_argument("--methods", nargs="*", choices=METHODS, default=list(METHODS))
+    reproduce.add_argument(
+        "--methods",
+        nargs="*",
+        choices=METHODS,
+        default=list(METHODS),
+        help="the paper's VAE methods to run; none with an empty list (default: all)",
+    )
     reproduce.add_argument(
         "--classifiers",
         nargs="+",
         choices=list(CLASSIFIERS),
         default=["svm", "knn", "mlp"],
+        help="classifiers trained on each training set (default: svm knn mlp)",
     )
     reproduce.add_argument(
         "--competitors",
@@ -175,8 +182,12 @@ def _save_figures(protocol, data, vae, methods, out: Path, seed: int) -> list[Pa
     labels = np.unique(data.y_val)
     first = [np.flatnonzero(data.y_val == label)[0] for label in labels]
     last = [np.flatnonzero(data.y_val == label)[-1] for label in labels]
+    steps = range(min(3, len(labels) - 1))
     pairs = [(data.X_val[first[0]], data.X_val[last[0]])] + [
-        (data.X_val[first[i]], data.X_val[first[i + 1]]) for i in range(min(3, len(labels) - 1))
+        (data.X_val[first[i]], data.X_val[first[i + 1]]) for i in steps
+    ]
+    pair_labels = [f"{labels[0]} to {labels[0]}"] + [
+        f"{labels[i]} to {labels[i + 1]}" for i in steps
     ]
     augmenters = {
         f"VAE {method}": VAEAugmenter(
@@ -185,15 +196,25 @@ def _save_figures(protocol, data, vae, methods, out: Path, seed: int) -> list[Pa
         for method in methods
     }
     augmenters["VAE default"] = VAEAugmenter(FrozenEstimator(vae), random_state=seed)
+    X, y = data.X_train, data.y_train
+    pool = data.pool()
+    if len(pool):  # labelled rows first, so sample_indices_ index X_train's rows
+        augmenters["VAE pool recipe"] = VAEAugmenter(
+            FrozenEstimator(vae), neighbor_search="unlabeled", unlabeled_label=-1, random_state=seed
+        )
     augmenters["affine jitter"] = make_competitor("jitter", data.image_shape, seed)
-    samples = {
-        name: (augmenter.fit_resample(data.X_train, data.y_train)[0], augmenter.sample_indices_)
-        for name, augmenter in augmenters.items()
-    }
+    samples = {}
+    for name, augmenter in augmenters.items():
+        if name == "VAE pool recipe":
+            X_in = np.concatenate([X, pool])
+            y_in = np.concatenate([y.astype(np.int64), np.full(len(pool), -1)])
+        else:
+            X_in, y_in = X, y
+        samples[name] = (augmenter.fit_resample(X_in, y_in)[0], augmenter.sample_indices_)
     originals = [int(np.flatnonzero(data.y_train == label)[0]) for label in labels[:3]]
     figures = {
         "reconstructions": plot_reconstructions(vae, data.X_val),
-        "interpolations": plot_interpolations(vae, pairs),
+        "interpolations": plot_interpolations(vae, pairs, pair_labels=pair_labels),
         "generated": plot_generated(data.X_train, samples, data.image_shape, originals),
     }
     paths = []
@@ -214,10 +235,20 @@ def _figures_for_run(protocol, vae_store, seed, methods, out, data_home) -> list
     return _save_figures(protocol, data, vae_store[seed, latent_dim], methods, out, seed)
 
 
+def _output_folder(out: str) -> Path:
+    """The ``--out`` folder, created where missing."""
+    path = Path(out)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        reason = "a file is in the way" if path.exists() else exc.strerror or str(exc)
+        raise OSError(f"--out {out}: cannot create the output folder ({reason}).") from None
+    return path
+
+
 def demo(args) -> None:
     started = time.perf_counter()
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = _output_folder(args.out)
     protocol = PROTOCOLS["digits"]
     _log(f"vaeaug demo: {protocol.description}")
     vaes = {}
@@ -238,8 +269,7 @@ def demo(args) -> None:
 def reproduce(args) -> None:
     started = time.perf_counter()
     protocol = PROTOCOLS[args.protocol]
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = _output_folder(args.out)
     vae_params = dict(args.vae_params)
     if args.max_epochs is not None:
         vae_params["max_epochs"] = args.max_epochs

@@ -11,8 +11,11 @@ import numpy as np
 from vaeaug import VAE
 
 
-def _image_grid(rows: list[np.ndarray], image_shape, row_labels=None, title=None):
-    """Figure with one row of images per array in ``rows`` (missing cells blank)."""
+def _image_grid(
+    rows: list[np.ndarray], image_shape, row_labels=None, title=None, column_titles=None
+):
+    """Figure with one row of images per array in ``rows`` (missing cells blank);
+    ``column_titles`` (``None`` entries for none) head the top row's columns."""
     import matplotlib.pyplot as plt
 
     n_cols = max(len(r) for r in rows)
@@ -29,6 +32,9 @@ def _image_grid(rows: list[np.ndarray], image_shape, row_labels=None, title=None
                 ax.imshow(np.asarray(images[j]).reshape(image_shape), cmap="gray_r")
         if row_labels is not None:
             axes[i, 0].set_ylabel(row_labels[i], rotation=0, ha="right", va="center", fontsize=8)
+    for ax, column_title in zip(axes[0], column_titles or [], strict=False):
+        if column_title:
+            ax.set_title(column_title, fontsize=8)
     if title:
         fig.suptitle(title, fontsize=10)
     fig.tight_layout()
@@ -59,8 +65,16 @@ def plot_reconstructions(vae: VAE, X: np.ndarray, n_images: int = 10):
     )
 
 
-def plot_interpolations(vae: VAE, pairs: list[tuple[np.ndarray, np.ndarray]], n_steps: int = 10):
+def plot_interpolations(
+    vae: VAE,
+    pairs: list[tuple[np.ndarray, np.ndarray]],
+    n_steps: int = 10,
+    pair_labels: list[str] | None = None,
+):
     """One row per pair: decoded points evenly spaced between the two latent codes.
+
+    The decodings are direct (the paper's figure), without the detail that
+    residual decoding adds to vaeaug's samples.
 
     Parameters
     ----------
@@ -70,13 +84,20 @@ def plot_interpolations(vae: VAE, pairs: list[tuple[np.ndarray, np.ndarray]], n_
         Start and end images of each row (e.g. same class, then across classes).
     n_steps : int, default=10
         Images per row, ends included.
+    pair_labels : list of str, default=None
+        A label for each row, such as ``"0 -> 1"``.
     """
     weights = np.linspace(0.0, 1.0, n_steps)[:, None]
     rows = []
     for start, end in pairs:
         z = vae.transform(np.stack([start, end]))
         rows.append(vae.inverse_transform((1 - weights) * z[0] + weights * z[1]))
-    return _image_grid(rows, _display_shape(vae), title="Decoded latent interpolations")
+    return _image_grid(
+        rows,
+        _display_shape(vae),
+        pair_labels,
+        "Latent interpolations between two images, decoded directly",
+    )
 
 
 def plot_generated(
@@ -106,9 +127,12 @@ def plot_generated(
             children = np.flatnonzero(sample_indices[n_original:] == i) + n_original
             row += [X_original[i], *X_res[children]]
         rows.append(row)
+    group = len(rows[0]) // len(originals)  # the same number of samples per original
+    column_titles = ["original" if j % group == 0 else None for j in range(len(rows[0]))]
     return _image_grid(
         rows,
         image_shape,
         list(samples),
-        "Each original (first of its group) and the samples made from it",
+        "Originals and the samples each augmenter made from them",
+        column_titles,
     )

@@ -227,7 +227,10 @@ def _download(remote: RemoteFile, destination: Path) -> None:
         except (OSError, HTTPException) as error:  # URLError, timeouts, checksums
             failures.append(f"{url}: {error}")
     raise OSError(
-        f"Could not download {remote.filename} to {destination.parent}:\n  " + "\n  ".join(failures)
+        f"Could not download {remote.filename} to {destination.parent}:\n  "
+        + "\n  ".join(failures)
+        + f"\nWithout internet, copy {remote.filename} into {destination.parent} from any "
+        "machine that has it, or pass the folder that holds it as data_home (--data-home)."
     )
 
 

@@ -65,7 +65,7 @@ def markdown_table(rows: list[dict], metric: str = "accuracy") -> str:
     classifiers = list(dict.fromkeys(row["classifier"] for row in rows))
     n_seeds = len({row["seed"] for row in rows})
     lines = [
-        f"| training set ({n_seeds} seed{'s' if n_seeds > 1 else ''}, mean ± std) | "
+        f"| training set ({'1 seed' if n_seeds == 1 else f'{n_seeds} seeds, mean ± std'}) | "
         + " | ".join(classifiers)
         + " |",
         "|---" * (len(classifiers) + 1) + "|",

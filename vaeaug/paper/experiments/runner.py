@@ -208,7 +208,7 @@ def run_protocol(
                 )
                 scores = "  ".join(f"{result[m]:6.2f} %" for m in protocol.metrics)
                 log(
-                    f"{prefix} {training_set.augmenter:<20} Z={training_set.latent_dim!s:<5} "
+                    f"{prefix} {training_set.augmenter:<30} Z={training_set.latent_dim!s:<5} "
                     f"{name:<11} {scores}  (n={len(training_set.X)}, "
                     f"fit {result['fit_seconds']:.1f} s)"
                 )
