@@ -7,6 +7,7 @@ from sklearn.base import clone
 from sklearn.decomposition import PCA
 from sklearn.frozen import FrozenEstimator
 from sklearn.neighbors import NearestNeighbors
+from sklearn.utils._param_validation import InvalidParameterError
 
 from vaeaug import VAE, FeatureSpaceAugmenter, VAEAugmenter
 
@@ -62,9 +63,18 @@ def test_neighbor_search_all_may_cross_classes():
 
 def test_k_neighbors_accepts_an_estimator(blobs):
     X, y = blobs
-    a = FeatureSpaceAugmenter(k_neighbors=NearestNeighbors(n_neighbors=3), n_per_sample=2)
-    b = FeatureSpaceAugmenter(k_neighbors=2, n_per_sample=2)
+    # Six samples per original cycle through all the partners: their set tells k.
+    a = FeatureSpaceAugmenter(k_neighbors=NearestNeighbors(n_neighbors=3), n_per_sample=6)
+    b = FeatureSpaceAugmenter(k_neighbors=2, n_per_sample=6)
     np.testing.assert_array_equal(a.fit_resample(X, y)[0], b.fit_resample(X, y)[0])
+    np.testing.assert_array_equal(a.neighbor_indices_, b.neighbor_indices_)
+    new = a.synthetic_mask_
+    for row in (0, 17):  # n_neighbors counts the sample itself: 2 partners
+        classmates = np.flatnonzero(y == y[row])
+        distances = np.linalg.norm(X[classmates] - X[row], axis=1)
+        nearest = set(classmates[np.argsort(distances)[1:3]].tolist())
+        partners = a.neighbor_indices_[new & (a.sample_indices_ == row)]
+        assert set(partners.tolist()) == nearest
 
 
 def test_custom_generator_callable(blobs):
@@ -607,8 +617,10 @@ def test_parameter_validation_can_be_skipped_like_scikit_learns(digits):
     import sklearn
 
     with sklearn.config_context(skip_parameter_validation=True):
-        with pytest.raises(TypeError):  # not the InvalidParameterError of validation
+        with pytest.raises(TypeError) as raised:
             VAE(**{**FAST, "latent_dim": "two"}).fit(digits[0])
+    # torch's own error, not the InvalidParameterError (a TypeError too) of validation
+    assert not isinstance(raised.value, InvalidParameterError)
     with pytest.raises(ValueError, match="'latent_dim' parameter"):
         VAE(**{**FAST, "latent_dim": "two"}).fit(digits[0])
 

@@ -66,6 +66,10 @@ def test_validation_scoring_uses_the_validation_set():
         **QUICK,
     )
     assert len(rows) == 1
+    data = PROTOCOLS["digits"].load(None, rows[0]["seed"])
+    knn = KNeighborsClassifier().fit(data.X_train, data.y_train)
+    assert rows[0]["accuracy"] == pytest.approx(100 * knn.score(data.X_val, data.y_val))
+    assert rows[0]["accuracy"] != pytest.approx(100 * knn.score(data.X_test, data.y_test))
     with pytest.raises(ValueError, match="evaluate_on"):
         run_protocol(PROTOCOLS["digits"], evaluate_on="train", **QUICK)
 

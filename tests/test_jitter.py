@@ -157,3 +157,31 @@ def test_tables_are_not_jittered_and_explicit_jitter_on_them_is_an_error():
     assert resolve_jitter("auto", 0, table) == (0.0, 0.0)
     with pytest.raises(ValueError, match="train_max_shift=1 jitter images"):
         resolve_jitter("auto", 1, table, names=("train_max_rotation", "train_max_shift"))
+
+
+@pytest.mark.parametrize("where", ["vaeaug.samplers._jitter", "vaeaug.samplers._latent"])
+def test_the_samplers_draw_within_the_bounds_the_user_set(digits, monkeypatch, where):
+    from sklearn.frozen import FrozenEstimator
+
+    from vaeaug import VAE, VAEAugmenter
+
+    X, y = digits
+    drawn = []
+
+    def spy(n, max_rotation, max_shift, random_state):
+        angles, shifts = draw_jitter(n, max_rotation, max_shift, random_state)
+        drawn.append((max_rotation, max_shift, angles, shifts))
+        return angles, shifts
+
+    monkeypatch.setattr(f"{where}.draw_jitter", spy)
+    bounds = dict(max_rotation=30.0, max_shift=3.0, random_state=0)
+    if where.endswith("_jitter"):
+        sampler = AffineJitterAugmenter(**bounds)
+    else:
+        vae = VAE(latent_dim=2, max_epochs=1, hidden_units=8, random_state=0)
+        sampler = VAEAugmenter(FrozenEstimator(vae.fit(X.reshape(-1, 8, 8))), **bounds)
+    sampler.fit_resample(X.reshape(-1, 8, 8), y)
+    [(max_rotation, max_shift, angles, shifts)] = drawn
+    assert (max_rotation, max_shift) == (30.0, 3.0)
+    assert len(angles) == 900 and 27 < np.abs(angles).max() <= 30
+    assert 2.7 < np.abs(shifts).max() <= 3

@@ -61,6 +61,11 @@ def test_every_over_sampler_balances_in_the_feature_space(sampler, overlapping):
         warnings.simplefilter("ignore" if sampler in BORDER else "error")
         X_res, y_res = augmenter.fit_resample(X, y)
     _check_traceable(augmenter, X, y, X_res, y_res)
+    # In the feature space a new row's base is the labelled row of its class nearest to it.
+    n = len(y)
+    for row, base in zip(X_res[n:], augmenter.sample_indices_[n:], strict=True):
+        members = np.flatnonzero(y == y[base])
+        assert base == members[np.argmin(np.linalg.norm(X[members] - row, axis=1))]
     counts, before = np.bincount(y_res), np.bincount(y)
     np.testing.assert_array_equal(counts[:2], before[:2])  # only the minority grows
     if sampler in EXACT:

@@ -101,6 +101,7 @@ def test_augmenters_on_images(name, make, expected, index_sums, digits):
     augmenter = make()
     X_res, _ = augmenter.fit_resample(images[:200], y)
     _assert_sums(X_res, expected)
+    # The layout, not a random draw: the originals, then n_per_sample rows from each.
     indices = augmenter.sample_indices_
     assert (int(indices.sum()), int((indices**2).sum())) == index_sums
 

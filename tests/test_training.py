@@ -238,3 +238,32 @@ def test_augment_changes_training_batches_only():
     assert all(batch.min() > 90 for batch in seen["train"])
     torch.testing.assert_close(torch.cat(seen["valid"][:1]), valid)
     assert history[0]["train_reconstruction"] > 10 * history[0]["valid_reconstruction"]
+
+
+def test_the_weighted_sum_of_the_terms_is_what_training_minimises():
+    # a = (p - 1)^2 and b = (p + 1)^2: a + w * b is least at p = (1 - w) / (1 + w).
+    class Point(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.p = nn.Parameter(torch.zeros(()))
+
+    def terms(module, x, generator=None):
+        return {"a": (module.p - 1) ** 2, "b": (module.p + 1) ** 2}
+
+    for weight in (0.25, 1.0, 3.0):
+        module = Point()
+        history = train(
+            module,
+            terms,
+            (torch.zeros(8, 1),),
+            None,
+            max_epochs=300,
+            batch_size=8,
+            learning_rate=0.05,
+            learning_rate_schedule="cosine",
+            term_weights={"b": weight},
+        )
+        assert module.p.item() == pytest.approx((1 - weight) / (1 + weight), abs=1e-3)
+        assert history[-1]["train_loss"] == pytest.approx(
+            history[-1]["train_a"] + weight * history[-1]["train_b"]
+        )

@@ -9,6 +9,7 @@ import torch
 from conftest import FAST, assert_global_random_states_are, global_random_states
 
 from vaeaug import VAE
+from vaeaug.engine import training
 from vaeaug.engine.callbacks import Callback
 from vaeaug.engine.networks import ConvVAE, DenseVAE
 
@@ -149,6 +150,38 @@ def test_early_stopping_and_validation_switches(digits):
     assert len(vae.history_) == 4 and "valid_loss" not in vae.history_[0]
     vae = VAE(**{**FAST, "max_epochs": 4}, patience=None, random_state=0).fit(X)
     assert len(vae.history_) == 4 and "valid_loss" in vae.history_[0]
+
+
+class _Snapshots(Callback):
+    """Keeps the weights after each epoch, in a class attribute: fit copies callbacks."""
+
+    states: list = []
+
+    def on_epoch_end(self, module, history):
+        type(self).states.append({k: v.clone() for k, v in module.state_dict().items()})
+
+
+def test_patience_stops_after_epochs_without_improvement_and_restores_the_best(digits, monkeypatch):
+    def scripted_evaluation(losses):
+        losses = iter(losses)
+        return lambda *args: {"reconstruction": next(losses), "kl": 0.0}
+
+    # Validation reconstructions scripted per epoch: the best is epoch 2.
+    losses = [5.0, 3.0, 4.0, 3.5, 3.2, 6.0, 7.0, 8.0]
+    monkeypatch.setattr(training, "evaluate", scripted_evaluation(losses))
+    _Snapshots.states = []
+    params = dict(FAST, max_epochs=8, random_state=0)
+    vae = VAE(**params, patience=2, callbacks=[_Snapshots()]).fit(digits[0])
+    assert [record["valid_reconstruction"] for record in vae.history_] == losses[:4]
+    assert len(_Snapshots.states) == 4  # stopped 2 epochs after the best
+    restored = vae.module_.state_dict()
+    for name, value in _Snapshots.states[1].items():  # the weights of epoch 2
+        assert torch.equal(restored[name], value), name
+    assert not all(torch.equal(restored[k], v) for k, v in _Snapshots.states[3].items())
+
+    monkeypatch.setattr(training, "evaluate", scripted_evaluation(losses))
+    vae = VAE(**params, patience=None).fit(digits[0])
+    assert [record["valid_reconstruction"] for record in vae.history_] == losses
 
 
 class _CountEpochs(Callback):
