@@ -60,7 +60,8 @@ class TorchMLPClassifier(ClassifierMixin, TorchEstimator):
     callbacks : list of Callback, default=None
         Extra :class:`~vaeaug.engine.callbacks.Callback` objects, copied at each fit.
     device : str or torch.device, default="auto"
-        Torch device; ``"auto"`` picks CUDA when available.
+        Torch device: ``"auto"`` picks CUDA when available; ``"cpu"``,
+        ``"cuda"``, ``"cuda:N"`` or ``"mps"``.
     precision : {"float32", "bfloat16"}, default="float32"
         See :class:`~vaeaug.VAE`.
     verbose : int, default=0

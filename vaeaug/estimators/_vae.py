@@ -154,7 +154,8 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchEstimator):
     device : str or torch.device, default="auto"
         Torch device for training and inference; ``"auto"`` picks CUDA when
         available (the first GPU the process sees: in a Dask worker started
-        with ``CUDA_VISIBLE_DEVICES=i``, GPU ``i``), else the CPU.
+        with ``CUDA_VISIBLE_DEVICES=i``, GPU ``i``), else the CPU. Otherwise
+        ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or ``"mps"`` (an Apple GPU).
 
     precision : {"float32", "bfloat16"}, default="float32"
         ``"bfloat16"`` trains with mixed precision: the network's matrix
