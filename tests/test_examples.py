@@ -29,3 +29,16 @@ def test_example_runs(path, tmp_path, monkeypatch):
 
 def test_examples_are_found():
     assert EXAMPLES, "no examples/plot_*.py found"
+
+
+@pytest.mark.examples
+def test_the_readme_use_snippet_runs_as_written(capsys):
+    """The README's first Python block, verbatim: it prints the choice and the test score."""
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    start = readme.index("```python\n") + len("```python\n")
+    snippet = readme[start : readme.index("```", start)]
+    exec(compile(snippet, "README.md", "exec"), {"__name__": "__readme__"})
+    printed = capsys.readouterr().out
+    params, score = printed.rsplit("} ", 1)
+    assert "'aug__method'" in params and "'aug__vae__latent_dim'" in params
+    assert 0.9 < float(score) <= 1.0
