@@ -5,7 +5,9 @@ computed with the code before the move into subpackages; a change to a random
 stream, an order of draws or a default makes them differ by far more than the
 tolerance, which only absorbs the rounding of another thread count or BLAS.
 ``noise_share=0`` keeps the default of that time (every new sample made by
-``method``).
+``method``). The VAEs' figures were pinned again when their decoders started
+at the images' mean intensity (``VAE._init_from_data``): every other stream
+and order is as it was, and the jitter and feature-space figures did not move.
 """
 
 import numpy as np
@@ -49,7 +51,9 @@ def _assert_sums(X, expected):
 def test_vae_encodings(digits):
     _, images, _ = digits
     vae = VAE(latent_dim=8, max_epochs=3, random_state=0).fit(images[:300])
-    _assert_sums(vae.transform(images[:50]), (12.824490359984338, 3.074109252988123, 0.2478175))
+    _assert_sums(
+        vae.transform(images[:50]), (8.447304259985685, 1.1856653005232682, 0.16210924461483955)
+    )
 
 
 @pytest.mark.parametrize(
@@ -58,7 +62,7 @@ def test_vae_encodings(digits):
         (
             "default",
             lambda: VAEAugmenter(VAE(latent_dim=8, max_epochs=3), noise_share=0, random_state=0),
-            (243582.52449714096, 2599820.0431939987, 301.21314425739286),
+            (243585.04190198577, 2600335.7499918365, 301.9427642708513),
             (79600, 10586800),
         ),
         (
@@ -70,7 +74,7 @@ def test_vae_encodings(digits):
                 decoding="direct",
                 random_state=1,
             ),
-            (352057.34564864263, 3048667.9535349235, 467.6410629749298),
+            (238824.62813834287, 1623701.0395478546, 285.2667108774185),
             (79600, 10586800),
         ),
         (
@@ -82,7 +86,7 @@ def test_vae_encodings(digits):
                 noise_share=0,
                 random_state=2,
             ),
-            (121184.56196272836, 1253581.2171099614, 312.2396702081942),
+            (121454.97872592235, 1257652.2774475731, 298.78816966478547),
             (19800, 1313400),
         ),
         (
@@ -117,7 +121,7 @@ def test_balancing_and_feature_space(digits):
         random_state=3,
     )
     X_res, _ = augmenter.fit_resample(X[:200][keep], y[keep])
-    _assert_sums(X_res, (64415.92646147432, 731469.6801618269, 308.5857303231622))
+    _assert_sums(X_res, (64419.73478845625, 731261.2547638799, 308.58571775052576))
     assert int(augmenter.sample_indices_.sum()) == 16677
     X_res, _ = FeatureSpaceAugmenter(random_state=0).fit_resample(X[:200], y)
     _assert_sums(X_res, (249258.5, 3040204.25, 336.0))

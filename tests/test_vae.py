@@ -202,6 +202,23 @@ def test_user_callbacks_run_on_copies_and_can_stop(digits):
     assert vae.callbacks[0] is counter
 
 
+class _StartingIntensity(Callback):
+    """Records, in a class attribute (fit copies callbacks), what the decoder starts at."""
+
+    started_at = None
+
+    def on_train_begin(self, module):
+        type(self).started_at = torch.sigmoid(module.decoder[-1].bias.detach()).clone()
+
+
+def test_the_decoder_starts_at_the_mean_intensity_of_each_channel():
+    rng = np.random.RandomState(0)
+    images = np.stack([rng.rand(40, 8, 8) < 0.1, rng.rand(40, 8, 8) < 0.6], axis=1) * 255.0
+    VAE(**FAST, callbacks=[_StartingIntensity()], random_state=0).fit(images.astype(np.uint8))
+    expected = images.mean(axis=(0, 2, 3)) / 255  # a few rows are held out: close, not equal
+    np.testing.assert_allclose(_StartingIntensity.started_at.numpy(), expected, atol=0.02)
+
+
 def test_callbacks_that_are_not_callbacks_are_refused_by_name(digits):
     with pytest.raises(TypeError, match=r"^callbacks must be a list of .*Callback instances; it "):
         VAE(**FAST, callbacks=[print], random_state=0).fit(digits[0])

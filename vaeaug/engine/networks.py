@@ -133,6 +133,22 @@ class ConvVAE(VariationalAutoencoder):
         # (measured in benchmarks/README.md); activations follow the weights' layout.
         self.to(memory_format=torch.channels_last)
 
+    def start_at_intensity(self, mean: torch.Tensor) -> None:
+        """Set the output biases so that the decoder starts at ``mean``, per channel.
+
+        With biases near zero every pixel starts at 0.5; images that are mostly
+        background reach a given reconstruction error about an epoch sooner from
+        their mean intensity (benchmarks/README.md, benchmark 1).
+
+        Parameters
+        ----------
+        mean : Tensor of shape (channels,)
+            Mean pixel intensity of each channel, in (0, 1).
+        """
+        output = self.decoder[-1]
+        with torch.no_grad():
+            output.bias.copy_(torch.logit(mean).to(output.bias))
+
 
 class DenseVAE(VariationalAutoencoder):
     """A fully connected VAE for feature tables.

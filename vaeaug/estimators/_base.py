@@ -217,11 +217,13 @@ class TorchEstimator(BaseEstimator):
         train_rows, valid_rows = split_validation(len(data[0]), self.validation_fraction, rng)
         module = init_module(self._build_network, torch.Generator().manual_seed(init_seed))
         module = module.to(self.device_)
+        train_data = [_rows(part, train_rows) for part in data]
+        self._init_from_data(module, train_data)
         with worker_threads():
             self.history_ = train_module(
                 module,
                 self._loss_terms,
-                [_rows(part, train_rows) for part in data],
+                train_data,
                 [_rows(part, valid_rows) for part in data] if len(valid_rows) else None,
                 generator=torch.Generator(self.device_).manual_seed(train_seed),
                 max_epochs=self.max_epochs,
@@ -244,6 +246,9 @@ class TorchEstimator(BaseEstimator):
 
     def _build_network(self) -> nn.Module:
         raise NotImplementedError
+
+    def _init_from_data(self, module: nn.Module, train_data: TrainingData) -> None:
+        """Adjust the initialised ``module`` to the training data (nothing by default)."""
 
     def _loss_terms(self, module: nn.Module, *batch, generator=None) -> dict[str, torch.Tensor]:
         raise NotImplementedError

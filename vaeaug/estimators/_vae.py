@@ -330,6 +330,21 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchEstimator):
         # Read, converted and moved a mini-batch at a time (see fit's X).
         return (RowSource(X, self._to_tensor),)
 
+    def _init_from_data(self, module: VariationalAutoencoder, train_data: TrainingData) -> None:
+        """Start the decoder of images at their mean intensity per channel.
+
+        Estimated on at most 10,000 evenly spaced training images, read a batch
+        at a time.
+        """
+        if not self.layout_.is_image:
+            return
+        images = train_data[0]
+        positions = np.linspace(0, len(images) - 1, min(len(images), 10_000)).astype(np.intp)
+        total = 0.0
+        for rows in row_batches(len(positions), INFERENCE_BATCH_SIZE):
+            total = total + images[positions[rows]].float().mean(dim=(2, 3)).sum(dim=0)
+        module.start_at_intensity((total / len(positions)).clamp(1e-3, 1 - 1e-3))
+
     def _build_network(self) -> VariationalAutoencoder:
         """The untrained network for the data described by ``layout_``."""
         if self.layout_.is_image:
