@@ -1,3 +1,5 @@
+from itertools import pairwise
+
 import pytest
 import torch
 from torch.nn import functional as F
@@ -25,6 +27,30 @@ def test_conv_vae_has_the_papers_layers():
     ]
     assert module.head.mean.in_features == 1024
     assert module.head.mean.out_features == 20
+
+
+def test_init_for_relu_redraws_the_layers_before_a_relu_and_no_other():
+    module = ConvVAE((1, 28, 28), latent_dim=20)
+    before = {name: p.detach().clone() for name, p in module.named_parameters()}
+    module.init_for_relu(torch.Generator().manual_seed(0))
+    before_relu = [
+        layer
+        for stack in (module.encoder, module.decoder)
+        for layer, following in pairwise(stack)
+        if isinstance(following, torch.nn.ReLU)
+    ]
+    # Both convolutions, the encoder's linear, the decoder's two linears and
+    # its first transposed convolution; the heads and the output layer stay.
+    assert len(before_relu) == 6
+    redrawn = {id(p) for layer in before_relu for p in layer.parameters()}
+    for name, parameter in module.named_parameters():
+        if id(parameter) not in redrawn:
+            assert torch.equal(parameter, before[name]), name
+    for layer in before_relu:
+        fan_in = layer.weight[0].numel()  # torch's fan-in, transposed layers included
+        assert torch.all(layer.bias == 0)
+        std = float(layer.weight.std())
+        assert std == pytest.approx((2 / fan_in) ** 0.5, rel=0.15), type(layer).__name__
 
 
 def test_dense_vae_shapes():

@@ -202,21 +202,30 @@ def test_user_callbacks_run_on_copies_and_can_stop(digits):
     assert vae.callbacks[0] is counter
 
 
-class _StartingIntensity(Callback):
-    """Records, in a class attribute (fit copies callbacks), what the decoder starts at."""
+class _InitialWeights(Callback):
+    """Records, in a class attribute (fit copies callbacks), the weights training starts from."""
 
-    started_at = None
+    state = None
 
     def on_train_begin(self, module):
-        type(self).started_at = torch.sigmoid(module.decoder[-1].bias.detach()).clone()
+        type(self).state = {name: p.detach().clone() for name, p in module.named_parameters()}
 
 
 def test_the_decoder_starts_at_the_mean_intensity_of_each_channel():
     rng = np.random.RandomState(0)
     images = np.stack([rng.rand(40, 8, 8) < 0.1, rng.rand(40, 8, 8) < 0.6], axis=1) * 255.0
-    VAE(**FAST, callbacks=[_StartingIntensity()], random_state=0).fit(images.astype(np.uint8))
+    VAE(**FAST, callbacks=[_InitialWeights()], random_state=0).fit(images.astype(np.uint8))
+    started_at = torch.sigmoid(_InitialWeights.state["decoder.7.bias"])
     expected = images.mean(axis=(0, 2, 3)) / 255  # a few rows are held out: close, not equal
-    np.testing.assert_allclose(_StartingIntensity.started_at.numpy(), expected, atol=0.02)
+    np.testing.assert_allclose(started_at.numpy(), expected, atol=0.02)
+
+
+def test_images_start_from_he_initialisation_and_tables_from_torchs(digits):
+    X, _ = digits
+    VAE(**FAST, callbacks=[_InitialWeights()], random_state=0).fit(X.reshape(-1, 8, 8))
+    assert torch.all(_InitialWeights.state["encoder.0.bias"] == 0)  # see test_network
+    VAE(**FAST, architecture="dense", callbacks=[_InitialWeights()], random_state=0).fit(X)
+    assert torch.all(_InitialWeights.state["encoder.0.bias"] != 0)
 
 
 def test_callbacks_that_are_not_callbacks_are_refused_by_name(digits):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import torch
 from torch import nn
 from torch.nn import functional as F
@@ -132,6 +134,28 @@ class ConvVAE(VariationalAutoencoder):
         # Channels-last kernels run these small convolutions faster on some CPUs
         # (measured in benchmarks/README.md); activations follow the weights' layout.
         self.to(memory_format=torch.channels_last)
+
+    def init_for_relu(self, generator: torch.Generator) -> None:
+        """Redraw the layers followed by a ReLU with He et al.'s initialisation.
+
+        Weights normal with variance ``2 / fan_in`` (torch's default draws a
+        sixth of that), biases zero. The VAE then reaches a given
+        reconstruction error in fewer epochs (benchmarks/README.md, benchmark 1).
+
+        Parameters
+        ----------
+        generator : torch.Generator
+            A CPU generator, the source of the weights.
+        """
+        for stack in (self.encoder, self.decoder):
+            for layer, following in pairwise(stack):
+                if isinstance(following, nn.ReLU):
+                    # Drawn in the contiguous layout, then copied, as init_module does.
+                    weight = torch.empty(layer.weight.shape)
+                    nn.init.kaiming_normal_(weight, nonlinearity="relu", generator=generator)
+                    with torch.no_grad():
+                        layer.weight.copy_(weight)
+                        layer.bias.zero_()
 
     def start_at_intensity(self, mean: torch.Tensor) -> None:
         """Set the output biases so that the decoder starts at ``mean``, per channel.

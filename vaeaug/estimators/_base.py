@@ -215,10 +215,10 @@ class TorchEstimator(BaseEstimator):
         rng = check_random_state(self.random_state)
         init_seed, train_seed = (int(seed) for seed in rng.randint(np.iinfo(np.int32).max, size=2))
         train_rows, valid_rows = split_validation(len(data[0]), self.validation_fraction, rng)
-        module = init_module(self._build_network, torch.Generator().manual_seed(init_seed))
-        module = module.to(self.device_)
+        init_generator = torch.Generator().manual_seed(init_seed)
+        module = init_module(self._build_network, init_generator).to(self.device_)
         train_data = [_rows(part, train_rows) for part in data]
-        self._init_from_data(module, train_data)
+        self._initialise(module, train_data, init_generator)
         with worker_threads():
             self.history_ = train_module(
                 module,
@@ -247,8 +247,14 @@ class TorchEstimator(BaseEstimator):
     def _build_network(self) -> nn.Module:
         raise NotImplementedError
 
-    def _init_from_data(self, module: nn.Module, train_data: TrainingData) -> None:
-        """Adjust the initialised ``module`` to the training data (nothing by default)."""
+    def _initialise(
+        self, module: nn.Module, train_data: TrainingData, generator: torch.Generator
+    ) -> None:
+        """Adjust ``module``, initialised with torch's defaults (nothing by default).
+
+        ``train_data`` are the training rows; ``generator``, the CPU generator
+        that drew the initial weights, is the source of any further draws.
+        """
 
     def _loss_terms(self, module: nn.Module, *batch, generator=None) -> dict[str, torch.Tensor]:
         raise NotImplementedError

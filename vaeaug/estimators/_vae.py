@@ -330,14 +330,21 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchEstimator):
         # Read, converted and moved a mini-batch at a time (see fit's X).
         return (RowSource(X, self._to_tensor),)
 
-    def _init_from_data(self, module: VariationalAutoencoder, train_data: TrainingData) -> None:
-        """Start the decoder of images at their mean intensity per channel.
+    def _initialise(
+        self,
+        module: VariationalAutoencoder,
+        train_data: TrainingData,
+        generator: torch.Generator,
+    ) -> None:
+        """For images: He's initialisation before ReLUs, the decoder at the mean intensity.
 
-        Estimated on at most 10,000 evenly spaced training images, read a batch
-        at a time.
+        The mean intensity per channel is estimated on at most 10,000 evenly
+        spaced training images, read a batch at a time. Tables keep torch's
+        initialisation.
         """
         if not self.layout_.is_image:
             return
+        module.init_for_relu(generator)
         images = train_data[0]
         positions = np.linspace(0, len(images) - 1, min(len(images), 10_000)).astype(np.intp)
         total = 0.0
